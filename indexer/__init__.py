@@ -1,0 +1,44 @@
+"""Embedding and index storage. Knows nothing of the web or of the case format.
+
+The caller hands in :class:`Document` objects (an id, a context, text segments and opaque
+metadata); the indexer splits them into passages that fit the model, embeds them, and
+stores dense (FAISS) and lexical (BM25) indexes in a versioned directory.
+"""
+
+from indexer.build import BuildReport, build_index, fit_passages
+from indexer.dense import DenseIndex
+from indexer.embedder import DEFAULT_MODEL, Embedder, resolve_model
+from indexer.errors import (
+    IndexBusyError,
+    IndexCorruptError,
+    IndexerError,
+    IndexFormatError,
+    IndexNotFoundError,
+    ModelError,
+)
+from indexer.lexical import LexicalIndex, tokenize
+from indexer.passages import Document, Passage, Segment
+from indexer.store import IndexStore, IndexVersion
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "BuildReport",
+    "DenseIndex",
+    "Document",
+    "Embedder",
+    "IndexBusyError",
+    "IndexCorruptError",
+    "IndexFormatError",
+    "IndexNotFoundError",
+    "IndexStore",
+    "IndexVersion",
+    "IndexerError",
+    "LexicalIndex",
+    "ModelError",
+    "Passage",
+    "Segment",
+    "build_index",
+    "fit_passages",
+    "resolve_model",
+    "tokenize",
+]

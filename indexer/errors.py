@@ -1,0 +1,27 @@
+"""Errors of the index store. Messages say what to do next."""
+
+from __future__ import annotations
+
+
+class IndexerError(Exception):
+    """Base class of the indexer's errors."""
+
+
+class IndexNotFoundError(IndexerError):
+    """No index has been built in the directory yet."""
+
+
+class IndexFormatError(IndexerError):
+    """The index was written in a format this version cannot read."""
+
+
+class IndexCorruptError(IndexerError):
+    """An index file is missing, truncated or inconsistent with the manifest."""
+
+
+class IndexBusyError(IndexerError):
+    """Another build holds the index lock."""
+
+
+class ModelError(IndexerError):
+    """The embedding model cannot be found or loaded."""

@@ -1,0 +1,72 @@
+"""The lexical index: BM25 (bm25s) over the same passages as the dense index."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+#: BM25 parameters (Lucene's variant).
+K1 = 1.2
+B = 0.75
+LANGUAGE = "english"
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer(LANGUAGE)
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Lowercase, drop English stop words and stem, exactly as the index does."""
+    import bm25s
+
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False,
+                          show_progress=False)
+
+
+class LexicalIndex:
+    """BM25 scores of every passage for a query."""
+
+    def __init__(self, retriever, size: int):
+        self._retriever = retriever
+        self._size = size
+
+    @classmethod
+    def build(cls, texts: Sequence[str], k1: float = K1, b: float = B) -> LexicalIndex:
+        import bm25s
+
+        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+        if texts:
+            retriever.index(tokenize(texts), show_progress=False)
+        return cls(retriever, len(texts))
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> LexicalIndex:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.ERROR)
+        if size == 0:
+            return cls(bm25s.BM25(), 0)
+        return cls(bm25s.BM25.load(str(directory), show_progress=False), size)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        if self._size:
+            self._retriever.save(str(directory), show_progress=False)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for query (zeros when no query term is indexed)."""
+        terms = tokenize([query])[0]
+        known = [t for t in terms if t in getattr(self._retriever, "vocab_dict", {})]
+        if not known or not self._size:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)

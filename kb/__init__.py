@@ -1,0 +1,48 @@
+"""kb: a case-study knowledge base with "customers like you" search.
+
+This package is the domain: case files, the corpus, indexing, search and evaluation. The
+web layer (``webui``) and the CLI (``kb.cli``) call it; it never imports either.
+"""
+
+from kb.cases import SIZE_BANDS, STATUSES, Case, Problem, Section
+from kb.corpus import Corpus, load_corpus, validate
+from kb.errors import (
+    CaseExistsError,
+    CaseFormatError,
+    CaseNotFoundError,
+    ConfigError,
+    InvalidQueryError,
+    InvalidSlugError,
+    KbError,
+)
+from kb.parser import parse_case, read_case
+from kb.render import render_markdown, sanitize
+from kb.settings import Settings, load_settings
+from kb.stages import STAGES, stage_label, stage_of
+
+__all__ = [
+    "SIZE_BANDS",
+    "STAGES",
+    "STATUSES",
+    "Case",
+    "CaseExistsError",
+    "CaseFormatError",
+    "CaseNotFoundError",
+    "ConfigError",
+    "Corpus",
+    "InvalidQueryError",
+    "InvalidSlugError",
+    "KbError",
+    "Problem",
+    "Section",
+    "Settings",
+    "load_corpus",
+    "load_settings",
+    "parse_case",
+    "read_case",
+    "render_markdown",
+    "sanitize",
+    "stage_label",
+    "stage_of",
+    "validate",
+]

@@ -1,0 +1,143 @@
+"""``kb search`` and ``kb eval``: ranking cases for a situation, and measuring that ranking."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from kb.cases import SIZE_BANDS
+from kb.cli import cli
+from kb.cli.options import json_option, settings_options
+from kb.stages import STAGES
+
+
+@cli.command()
+@click.argument("text", required=False)
+@click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 100), help="Number of cases.")
+@click.option("--industry", multiple=True, help="Only cases of this industry (repeatable).")
+@click.option("--size", "company_size", multiple=True, type=click.Choice(SIZE_BANDS), help="Only this employee band.")
+@click.option("--region", multiple=True, help="Only cases of this region.")
+@click.option("--stage", multiple=True, type=click.Choice(list(STAGES)), help="Match only passages of this stage.")
+@click.option("--tag", "tags", multiple=True, help="Only cases with this tag.")
+@click.option("--product", "products", multiple=True, help="Only cases with this product.")
+@click.option("--like-industry", help="Raise cases of the prospect's industry (without excluding others).")
+@click.option("--like-size", type=click.Choice(SIZE_BANDS), help="Raise cases of the prospect's employee band.")
+@click.option("--like-region", help="Raise cases of the prospect's region.")
+@click.option("--drafts", is_flag=True, help="Include draft cases.")
+@click.option("--batch", type=click.File("r", encoding="utf-8"),
+              help='Run every query of a JSONL file (lines {"id", "text"}, filter keys optional); '
+                   "writes one JSON line per query.")
+@json_option
+@settings_options
+def search(text, k, industry, company_size, region, stage, tags, products, like_industry, like_size,
+           like_region, drafts, batch, as_json, settings):
+    """Find the cases whose story matches a prospect's situation.
+
+    Prints the ranked cases with the passage that matched and why; weak matches are marked.
+    With --json prints {"query", "results": [...], "facets": {...}}.
+
+    Example:
+
+        kb search "mid-size regional bank, deposits leaking to fintechs, IT and compliance disagree" -k 5
+    """
+    from kb.service import KnowledgeBase
+
+    base = KnowledgeBase(settings)
+    if batch is not None:
+        if text:
+            raise click.UsageError("give either TEXT or --batch, not both")
+        _run_batch(base, batch, k, drafts)
+        return
+    if text is None:
+        raise click.UsageError("describe the prospect's situation: kb search \"TEXT\"")
+    filters = {"industry": industry, "company_size": company_size, "region": region, "stage": stage,
+               "tags": tags, "products": products}
+    profile = {"industry": like_industry, "company_size": like_size, "region": like_region}
+    response = base.search(text, k=k, filters={key: v for key, v in filters.items() if v},
+                           profile={key: v for key, v in profile.items() if v}, include_drafts=drafts)
+    for notice in response.notices:
+        click.echo(f"note: {notice}", err=True)
+    if as_json:
+        click.echo(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if not response.results:
+        click.echo("no cases match these filters")
+        return
+    for rank, result in enumerate(response.results, start=1):
+        click.echo(_format_result(rank, result.to_dict()))
+
+
+def _format_result(rank: int, r: dict) -> str:
+    facts = " · ".join(str(v) for v in (r["customer"], r["industry"], r["company_size"], r["region"]) if v)
+    weak = "  (weak match)" if r["weak"] else ""
+    where = f"[{r['stage_label'] or r['section'] or 'Story'}] " if (r["stage_label"] or r["section"]) else ""
+    lines = [
+        click.style(f"{rank}. {r['title']}", bold=True) + f"  score {r['score']:.3f}{weak}",
+        f"   {r['id']} · {facts}" if facts else f"   {r['id']}",
+        f"   {where}{r['snippet']}",
+        "   why: " + "; ".join(r["why"]["reasons"]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _run_batch(base, handle, k, drafts) -> None:
+    from kb.errors import KbError
+
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            query_id, text = row["id"], row["text"]
+        except (ValueError, KeyError, TypeError):
+            raise click.ClickException(f"{handle.name}:{number}: expected a JSON object with \"id\" and \"text\"") from None
+        filters = {key: row[key] for key in ("industry", "company_size", "region", "stage", "tags", "products")
+                   if row.get(key)}
+        try:
+            response = base.search(text, k=int(row.get("k", k)), filters=filters, include_drafts=drafts)
+            out = {"id": query_id, "results": [{"id": r.id, "score": round(r.score, 6)} for r in response.results]}
+        except KbError as exc:
+            out = {"id": query_id, "error": str(exc), "results": []}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+
+
+@cli.command(name="eval")
+@click.option("--queries", "queries_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help='JSONL of judged queries: {"id", "text", "rel": {case_id: grade 1 or 2}}.')
+@click.option("--mode", "modes", multiple=True, type=click.Choice(["hybrid", "dense", "lexical"]),
+              help="Rankings to measure (default: all three).")
+@click.option("--drafts", is_flag=True, help="Include draft cases in the rankings.")
+@json_option
+@settings_options
+def evaluate(queries_path, modes, drafts, as_json, settings):
+    """Measure ranking quality on judged queries: nDCG@10, MRR@10 (first grade-2 hit), Recall@5.
+
+    Reports the hybrid ranking and, in the same run, dense-only and lexical-only.
+
+    Example:
+
+        kb eval --queries eval/starter_queries.jsonl
+    """
+    from kb.evaluation import evaluate as run, load_queries
+    from kb.service import KnowledgeBase
+
+    queries = load_queries(queries_path)
+    base = KnowledgeBase(settings)
+    rows = {}
+    for mode in modes or ("hybrid", "dense", "lexical"):
+        def rank(query, mode=mode):
+            response = base.search(query.text, k=10, filters=query.filters, mode=mode, include_drafts=drafts)
+            return [r.id for r in response.results]
+
+        rows[mode] = run(queries, rank)
+    if as_json:
+        click.echo(json.dumps({mode: {"ndcg@10": s.ndcg10, "mrr@10": s.mrr10, "recall@5": s.recall5,
+                                      "queries": s.queries} for mode, s in rows.items()}, indent=2))
+        return
+    click.echo(f"{len(queries)} queries from {queries_path}")
+    click.echo(f"{'ranking':<10} {'nDCG@10':>8} {'MRR@10':>8} {'Recall@5':>9}")
+    for mode, s in rows.items():
+        click.echo(f"{mode:<10} {s.ndcg10:>8.3f} {s.mrr10:>8.3f} {s.recall5:>9.3f}")

@@ -1,0 +1,52 @@
+"""``kb serve``: the web UI and JSON API, for a laptop or under gunicorn in production."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from kb.cli import cli
+from kb.cli.options import settings_options
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on [env KB_HOST; default 127.0.0.1].")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port [env KB_PORT; default 5000].")
+@click.option("--prod", is_flag=True, help="Serve with gunicorn and several worker processes.")
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Worker processes with --prod [env KB_WORKERS; default 2].")
+@click.option("--secret-key", default=None, help="Session signing key [env KB_SECRET_KEY; default: generated "
+              "once and stored in the data folder].")
+@settings_options
+def serve(host, port, prod, workers, secret_key, settings):
+    """Serve the web UI and JSON API over the index.
+
+    The model and index load once per process at start; a rebuilt index (`kb index`) is
+    picked up without a restart. With --prod, gunicorn runs several workers, each loading
+    the model and index once.
+
+    Example:
+
+        kb serve --port 8000
+        kb serve --prod --host 0.0.0.0 --workers 2
+    """
+    from webui import create_app
+    from webui.config import web_config
+
+    config = web_config(prod=prod, host=host, port=port, workers=workers, secret_key=secret_key,
+                        settings=settings)
+    url = f"http://{config['HOST']}:{config['PORT']}/"
+    if prod:
+        from webui.production import run_gunicorn
+
+        click.echo(f"kb serving {url} with gunicorn, {config['WORKERS']} workers (Ctrl-C to stop)")
+        run_gunicorn(config)
+        return
+    app = create_app(config)
+    app.extensions["kb"].engine()  # load the model and index before the first request
+    click.echo(f"kb serving {url} (Ctrl-C to stop)")
+    os.environ.setdefault("FLASK_ENV", "production")
+    from werkzeug.serving import run_simple
+
+    run_simple(config["HOST"], config["PORT"], app, threaded=True, use_reloader=False, use_debugger=False)

@@ -1,0 +1,42 @@
+"""Domain errors. The CLI and the web layer translate them; the core never prints."""
+
+from __future__ import annotations
+
+
+class KbError(Exception):
+    """Base class of every error kb reports to a person.
+
+    The message says what is wrong and what to do about it.
+    """
+
+
+class CaseFormatError(KbError):
+    """A case file could not be read as a case study.
+
+    Attributes:
+        problems: The problems found, each naming the file and line.
+    """
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class CaseExistsError(KbError):
+    """A new case would overwrite an existing file."""
+
+
+class InvalidSlugError(KbError):
+    """A case id (slug) is not made of lowercase letters, digits and hyphens."""
+
+
+class CaseNotFoundError(KbError):
+    """No case has the requested id."""
+
+
+class InvalidQueryError(KbError):
+    """A search query is empty or otherwise unusable."""
+
+
+class ConfigError(KbError):
+    """A setting has a value kb cannot use."""

@@ -1,0 +1,292 @@
+"""Reading a case file: bytes to a typed :class:`~kb.cases.Case`, or precise problems.
+
+Front matter is delimited with python-frontmatter's YAML handler and read with YAML's
+safe loader; every problem names the file and the line it is on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from kb.cases import (
+    LIST_FIELDS,
+    SIZE_BANDS,
+    STATUSES,
+    TEXT_FIELDS,
+    Case,
+    Problem,
+    Section,
+)
+from kb.errors import CaseFormatError
+from kb.stages import stage_of
+
+#: Largest case file kb reads.
+MAX_FILE_BYTES = 1_000_000
+
+_HANDLER = YAMLHandler()
+_HEADING = re.compile(r"^##[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
+_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
+
+
+def parse_case(path: Path | str, display_path: str | None = None) -> Case:
+    """Parse one case file.
+
+    Args:
+        path: The Markdown file; its name without ``.md`` is the case id.
+        display_path: How to name the file in problems (defaults to ``path``).
+
+    Returns:
+        The parsed case.
+
+    Raises:
+        CaseFormatError: The file has at least one error; ``problems`` lists them all.
+    """
+    case, problems = read_case(path, display_path)
+    errors = [p for p in problems if p.is_error]
+    if errors or case is None:
+        raise CaseFormatError(errors)
+    return case
+
+
+def read_case(path: Path | str, display_path: str | None = None) -> tuple[Case | None, list[Problem]]:
+    """Parse one case file and collect every problem instead of stopping at the first.
+
+    Returns:
+        The case (None when an error prevents building it) and the problems found,
+        warnings included.
+    """
+    path = Path(path)
+    name = display_path or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(name, 1, f"cannot read the file: {exc.strerror or exc}")]
+    return parse_bytes(raw, path, name)
+
+
+def parse_bytes(raw: bytes, path: Path, name: str) -> tuple[Case | None, list[Problem]]:
+    """Parse the bytes of a case file (see :func:`read_case`)."""
+    if len(raw) > MAX_FILE_BYTES:
+        size = len(raw) / 1_000_000
+        return None, [Problem(name, 1, f"file is too large ({size:.1f} MB); the limit is 1 MB")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        byte = raw[exc.start]
+        return None, [Problem(name, line, f"not UTF-8 text: invalid byte 0x{byte:02x} at offset {exc.start}; save the file as UTF-8")]
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    return parse_text(text, path, name, hashlib.sha256(raw).hexdigest())
+
+
+def parse_text(text: str, path: Path, name: str, content_hash: str) -> tuple[Case | None, list[Problem]]:
+    """Parse the decoded text of a case file (see :func:`read_case`)."""
+    boundaries = list(_HANDLER.FM_BOUNDARY.finditer(text))
+    if not boundaries or boundaries[0].start() != 0:
+        return None, [Problem(name, 1, "missing front matter: the file must start with a '---' line, then the fields, then '---'")]
+    if len(boundaries) < 2:
+        return None, [Problem(name, 1, "front matter is not closed: add a '---' line after the fields")]
+    opening, closing = boundaries[0], boundaries[1]
+    fm_text = text[opening.end():closing.start()]
+    fm_line = text[: opening.end()].count("\n") + 1
+    body = text[closing.end():]
+    body_line = text[: closing.end()].count("\n") + 1
+
+    problems: list[Problem] = []
+    try:
+        data, key_lines = _load_yaml(fm_text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = fm_line + (mark.line if mark else 0)
+        reason = exc.problem or exc.context or "invalid YAML"
+        return None, [Problem(name, line, f"YAML syntax error: {reason}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(name, fm_line, f"YAML error: {exc}")]
+
+    if data is None:
+        return None, [Problem(name, fm_line, "front matter is empty: add at least a title")]
+    if not isinstance(data, dict):
+        return None, [Problem(name, fm_line, f"front matter must be a mapping of fields (key: value), not a {_type_name(data)}")]
+
+    def line_of(key: str) -> int:
+        return fm_line + key_lines.get(key, 0)
+
+    fields: dict[str, Any] = {}
+    for key in TEXT_FIELDS:
+        if key in data:
+            value, problem = _text_field(key, data[key])
+            if problem:
+                problems.append(Problem(name, line_of(key), problem))
+            fields[key] = value
+    for key in LIST_FIELDS:
+        if key in data:
+            value, problem = _list_field(key, data[key])
+            if problem:
+                problems.append(Problem(name, line_of(key), problem))
+            fields[key] = value
+    if "company_size" in data and data["company_size"] is not None:
+        size = str(data["company_size"]).strip()
+        if size not in SIZE_BANDS:
+            problems.append(Problem(name, line_of("company_size"),
+                                    f"company_size: '{size}' is not a size band; use one of {', '.join(SIZE_BANDS)}"))
+        fields["company_size"] = size
+    if "status" in data and data["status"] is not None:
+        status = str(data["status"]).strip()
+        if status not in STATUSES:
+            problems.append(Problem(name, line_of("status"), f"status: '{status}' is not a status; use published or draft"))
+        fields["status"] = status
+    if "published" in data and data["published"] is not None:
+        published, problem = _date_field(data["published"])
+        if problem:
+            problems.append(Problem(name, line_of("published"), problem))
+        fields["published"] = published
+
+    title = fields.get("title")
+    if "title" not in data:
+        problems.append(Problem(name, fm_line, "title: required field is missing"))
+    elif not title:
+        problems.append(Problem(name, line_of("title"), "title: must not be empty"))
+
+    sections = split_sections(body, body_line)
+    if not any(section.stage for section in sections):
+        problems.append(Problem(
+            name, body_line,
+            "no journey sections: add ## headings such as Situation, Recognizing the problem, "
+            "Aligning the buying group, Making the change, Results, Lessons",
+            severity="warning"))
+
+    if any(p.is_error for p in problems):
+        return None, problems
+
+    known = set(TEXT_FIELDS) | set(LIST_FIELDS) | {"company_size", "status", "published"}
+    case = Case(
+        id=path.name.removesuffix(".md"),
+        path=path,
+        title=title,
+        sections=tuple(sections),
+        body=body.strip("\n"),
+        content_hash=content_hash,
+        customer=fields.get("customer"),
+        industry=fields.get("industry"),
+        company_size=fields.get("company_size"),
+        region=fields.get("region"),
+        products=fields.get("products", ()),
+        roles=fields.get("roles", ()),
+        tags=fields.get("tags", ()),
+        published=fields.get("published"),
+        status=fields.get("status") or "published",
+        summary=fields.get("summary"),
+        extra={str(k): v for k, v in data.items() if k not in known},
+    )
+    return case, problems
+
+
+def split_sections(body: str, first_line: int = 1) -> list[Section]:
+    """Split a Markdown body into sections at its ``##`` headings.
+
+    Text before the first heading becomes an untitled section when it is not blank; a body
+    without headings is one untitled section. Headings inside fenced code are ignored.
+
+    Args:
+        body: The Markdown after the front matter.
+        first_line: The file line number of the body's first line.
+    """
+    sections: list[Section] = []
+    title: str | None = None
+    start = first_line
+    lines: list[str] = []
+    in_fence = False
+
+    def flush() -> None:
+        text = "\n".join(lines).strip("\n")
+        if title is not None or text.strip():
+            sections.append(Section(title=title, stage=stage_of(title), text=text, line=start))
+
+    for offset, line in enumerate(body.split("\n")):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence else _HEADING.match(line)
+        if match:
+            flush()
+            title = match.group("title").strip()
+            start = first_line + offset
+            lines = []
+        else:
+            lines.append(line)
+    flush()
+    return sections
+
+
+def _load_yaml(fm_text: str) -> tuple[Any, dict[str, int]]:
+    """Load YAML with the safe loader, returning the data and each top-level key's line offset."""
+    loader = yaml.SafeLoader(fm_text)
+    try:
+        node = loader.get_single_node()
+        key_lines: dict[str, int] = {}
+        if isinstance(node, yaml.MappingNode):
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key_lines.setdefault(str(key_node.value), key_node.start_mark.line)
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return data, key_lines
+
+
+def _text_field(key: str, value: Any) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, (list, dict)):
+        return None, f"{key}: must be text, not a {_type_name(value)}"
+    if isinstance(value, bool):
+        return None, f"{key}: must be text, not true/false"
+    return str(value).strip(), None
+
+
+def _list_field(key: str, value: Any) -> tuple[tuple[str, ...], str | None]:
+    if value is None:
+        return (), None
+    if isinstance(value, str):
+        return (), f"{key}: must be a list, not a string (write {key}: [{value}])"
+    if not isinstance(value, list):
+        return (), f"{key}: must be a list, not a {_type_name(value)}"
+    items: list[str] = []
+    for index, item in enumerate(value, start=1):
+        if isinstance(item, (list, dict)) or item is None:
+            return (), f"{key}: item {index} must be text, not a {_type_name(item)}"
+        text = str(item).strip()
+        if text:
+            items.append(text)
+    return tuple(items), None
+
+
+def _date_field(value: Any) -> tuple[dt.date | None, str | None]:
+    if isinstance(value, dt.datetime):
+        return value.date(), None
+    if isinstance(value, dt.date):
+        return value, None
+    try:
+        return dt.date.fromisoformat(str(value).strip()), None
+    except ValueError:
+        return None, f"published: '{value}' is not a date; use YYYY-MM-DD"
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return type(value).__name__

@@ -1,0 +1,19 @@
+"""Hybrid search over the case index."""
+
+from kb.search.engine import FACET_FIELDS, Response, Result, SearchEngine, Why
+from kb.search.query import FILTER_FIELDS, MAX_QUERY_CHARS, PROFILE_FIELDS, SearchRequest, make_request
+from kb.search.settings import RankingSettings
+
+__all__ = [
+    "FACET_FIELDS",
+    "FILTER_FIELDS",
+    "MAX_QUERY_CHARS",
+    "PROFILE_FIELDS",
+    "RankingSettings",
+    "Response",
+    "Result",
+    "SearchEngine",
+    "SearchRequest",
+    "Why",
+    "make_request",
+]

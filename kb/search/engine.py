@@ -1,0 +1,318 @@
+"""Hybrid "customers like you" ranking over one loaded index version.
+
+Each method (dense: FAISS over passage vectors; lexical: BM25 over the same passages)
+scores passages; a case's score per method comes from its best passage(s); the case
+rankings are fused (reciprocal-rank fusion, or a weighted sum of normalized scores); "like
+you" profile matches raise the fused score. Filters restrict the passages before any
+cut, so a filter never starves the results.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from indexer import Embedder, IndexVersion
+
+from kb.search.query import FILTER_FIELDS, PROFILE_FIELDS, SearchRequest
+from kb.search.settings import RankingSettings
+from kb.search.snippets import make_snippet, query_terms
+from kb.stages import stage_label
+
+#: Facets reported with every response, in display order.
+FACET_FIELDS = ("industry", "company_size", "region", "stage", "tags")
+
+
+@dataclass(frozen=True)
+class Why:
+    """The signals that made a result match."""
+
+    similarity: float
+    terms: tuple[str, ...]
+    attributes: tuple[str, ...]
+
+    def reasons(self) -> list[str]:
+        out = [f"meaning of the passage (similarity {self.similarity:.2f})"]
+        if self.terms:
+            out.append("shared terms: " + ", ".join(self.terms))
+        out.extend(f"like you: {attribute}" for attribute in self.attributes)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"similarity": round(self.similarity, 4), "terms": list(self.terms),
+                "attributes": list(self.attributes), "reasons": self.reasons()}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One case in the ranking, with the passage that matched best."""
+
+    id: str
+    score: float
+    meta: dict[str, Any]
+    section: str | None
+    stage: str | None
+    passage: str
+    snippet_text: str
+    snippet_html: str
+    why: Why
+    weak: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        meta = self.meta
+        return {
+            "id": self.id,
+            "title": meta.get("title"),
+            "customer": meta.get("customer"),
+            "industry": meta.get("industry"),
+            "company_size": meta.get("company_size"),
+            "region": meta.get("region"),
+            "tags": meta.get("tags", []),
+            "products": meta.get("products", []),
+            "published": meta.get("published"),
+            "status": meta.get("status"),
+            "summary": meta.get("summary"),
+            "score": round(self.score, 6),
+            "snippet": self.snippet_text,
+            "snippet_html": self.snippet_html,
+            "section": self.section,
+            "stage": self.stage,
+            "stage_label": stage_label(self.stage),
+            "why": self.why.to_dict(),
+            "weak": self.weak,
+        }
+
+
+@dataclass
+class Response:
+    """A ranked list of cases, facet counts and notices for the person."""
+
+    query: str
+    results: list[Result]
+    facets: dict[str, dict[str, int]]
+    notices: list[str] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def all_weak(self) -> bool:
+        return all(result.weak for result in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "total": self.total, "results": [r.to_dict() for r in self.results],
+                "facets": self.facets, "notices": self.notices,
+                "all_weak": bool(self.results) and self.all_weak}
+
+
+class SearchEngine:
+    """Ranks the cases of one index version for a request. Cheap to create, safe to share."""
+
+    def __init__(self, version: IndexVersion, embedder: Embedder, settings: RankingSettings | None = None):
+        self.version = version
+        self.embedder = embedder
+        self.settings = settings or RankingSettings()
+        self._doc_values = [_facet_values(version.doc_meta[doc_id]) for doc_id in version.doc_ids]
+        self._passage_stage = np.array([p.stage or "" for p in version.passages], dtype=object)
+
+    # -- public ------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest, notices: list[str] | None = None) -> Response:
+        """Rank the cases for a request (see :func:`kb.search.query.make_request`)."""
+        version = self.version
+        doc_filters = {k: v for k, v in request.filters.items() if k != "stage"}
+        doc_ok = self._doc_mask(doc_filters, request.include_drafts)
+        passage_ok = doc_ok[version.passage_doc] if len(version.passages) else np.zeros(0, dtype=bool)
+        if "stage" in request.filters and len(version.passages):
+            passage_ok &= np.isin(self._passage_stage, list(request.filters["stage"]))
+        allowed = np.flatnonzero(passage_ok)
+        facets = self.facet_counts(request)
+        response = Response(query=request.text, results=[], facets=facets, notices=list(notices or []))
+        if len(allowed) == 0:
+            return response
+
+        query_vector = self.embedder.encode_query(request.text)
+        candidates = min(len(allowed), max(self.settings.candidates, request.k * 20))
+        dense = self._dense(query_vector, allowed, candidates) if request.mode != "lexical" else {}
+        lexical = self._lexical(request.text, passage_ok, candidates) if request.mode != "dense" else {}
+
+        dense_cases = self._aggregate(dense)
+        lexical_cases = self._aggregate(lexical)
+        fused = self._fuse(dense_cases, lexical_cases, request.mode)
+        boosted = {doc: score * (1.0 + self._boost(doc, request.profile)) for doc, score in fused.items()}
+        ranked = sorted(boosted.items(), key=lambda item: (-item[1], version.doc_ids[item[0]]))
+        response.total = len(ranked)
+        terms = query_terms(request.text)
+        for doc, score in ranked[: request.k]:
+            response.results.append(self._result(doc, score, query_vector, dense, lexical, terms, request))
+        if response.results and response.all_weak:
+            response.notices.append("no strong match: no story is close to this situation, "
+                                    "the closest ones are shown as weak matches")
+        return response
+
+    def similar(self, doc_id: str, k: int = 5, include_drafts: bool = False) -> list[tuple[str, float]]:
+        """The cases nearest to a case, by the mean of their passage vectors."""
+        centroids = self._centroids()
+        doc = self.version.doc_ids.index(doc_id)
+        sims = centroids @ centroids[doc]
+        ok = self._doc_mask({}, include_drafts)
+        ok[doc] = False
+        order = [i for i in np.argsort(-sims) if ok[i]][:k]
+        return [(self.version.doc_ids[i], float(sims[i])) for i in order]
+
+    # -- scoring -----------------------------------------------------------------------
+
+    def _dense(self, query_vector: np.ndarray, allowed: np.ndarray, k: int) -> dict[int, float]:
+        restrict = None if len(allowed) == len(self.version.passages) else allowed
+        ids, scores = self.version.dense.search(query_vector, k, restrict)
+        return dict(zip(ids.tolist(), scores.tolist()))
+
+    def _lexical(self, text: str, passage_ok: np.ndarray, k: int) -> dict[int, float]:
+        scores = self.version.lexical.scores(text)
+        scores = np.where(passage_ok, scores, 0.0)
+        positive = np.flatnonzero(scores > 0)
+        if len(positive) > k:
+            positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+        return {int(i): float(scores[i]) for i in positive}
+
+    def _aggregate(self, passage_scores: dict[int, float]) -> dict[int, float]:
+        """A case's score per method: its best passage, plus a share of its second best."""
+        best: dict[int, list[float]] = {}
+        for passage, score in passage_scores.items():
+            top = best.setdefault(int(self.version.passage_doc[passage]), [])
+            top.append(score)
+        weight = self.settings.second_passage_weight
+        out: dict[int, float] = {}
+        for doc, scores in best.items():
+            scores.sort(reverse=True)
+            out[doc] = scores[0] + (weight * scores[1] if weight and len(scores) > 1 else 0.0)
+        return out
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], mode: str) -> dict[int, float]:
+        """Combine per-method case scores into one score in [0, 1] (1 = top of every list)."""
+        s = self.settings
+        if mode == "dense":
+            return _normalized(dense)
+        if mode == "lexical":
+            return _normalized(lexical)
+        if s.fusion == "score":
+            d, l = _normalized(dense), _normalized(lexical)
+            total = s.dense_weight + s.lexical_weight
+            return {doc: (s.dense_weight * d.get(doc, 0.0) + s.lexical_weight * l.get(doc, 0.0)) / total
+                    for doc in set(d) | set(l)}
+        fused: dict[int, float] = {}
+        for weight, scores in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
+            for rank, doc in enumerate(sorted(scores, key=lambda d: -scores[d]), start=1):
+                fused[doc] = fused.get(doc, 0.0) + weight / (s.rrf_k + rank)
+        top = (s.dense_weight + s.lexical_weight) / (s.rrf_k + 1)
+        return {doc: score / top for doc, score in fused.items()}
+
+    def _boost(self, doc: int, profile: dict[str, str]) -> float:
+        meta = self.version.doc_meta[self.version.doc_ids[doc]]
+        return sum(self.settings.boosts.get(key, 0.0) for key, value in profile.items()
+                   if _same(meta.get(key), value))
+
+    # -- results -----------------------------------------------------------------------
+
+    def _result(self, doc: int, score: float, query_vector: np.ndarray, dense: dict[int, float],
+                lexical: dict[int, float], terms: set[str], request: SearchRequest) -> Result:
+        version = self.version
+        doc_id = version.doc_ids[doc]
+        span = version.doc_range(doc_id)
+        stage_ok = request.filters.get("stage")
+        passages = [i for i in span if not stage_ok or version.passages[i].stage in stage_ok]
+        sims = version.vectors[passages] @ query_vector
+        top_lex = max((lexical.get(i, 0.0) for i in passages), default=0.0) or 1.0
+        # The passage shown is the one best on both signals together.
+        blend = [sims[j] + 0.5 * lexical.get(i, 0.0) / top_lex for j, i in enumerate(passages)]
+        chosen = passages[int(np.argmax(blend))]
+        passage = version.passages[chosen]
+        similarity = float(np.max(sims))
+        snippet = make_snippet(passage.text, terms)
+        meta = version.doc_meta[doc_id]
+        attributes = tuple(f"{key.replace('_', ' ')} {meta.get(key)}" for key, value in request.profile.items()
+                           if _same(meta.get(key), value))
+        why = Why(similarity=similarity, terms=snippet.terms or _shared_terms(passage.text, terms),
+                  attributes=attributes)
+        return Result(id=doc_id, score=score, meta=meta, section=passage.section, stage=passage.stage,
+                      passage=passage.text, snippet_text=snippet.marked("", ""), snippet_html=snippet.html(),
+                      why=why, weak=similarity < self.settings.weak_similarity)
+
+    # -- filters and facets ------------------------------------------------------------
+
+    def _doc_mask(self, filters: dict[str, tuple[str, ...]], include_drafts: bool) -> np.ndarray:
+        mask = np.ones(len(self.version.doc_ids), dtype=bool)
+        for doc, values in enumerate(self._doc_values):
+            if not include_drafts and "status" not in filters and values["status"] == {"draft"}:
+                mask[doc] = False
+                continue
+            for key, wanted in filters.items():
+                if not values.get(key, set()) & {w.casefold() for w in wanted}:
+                    mask[doc] = False
+                    break
+        return mask
+
+    def facet_counts(self, request: SearchRequest) -> dict[str, dict[str, int]]:
+        """Counts of each facet value among cases matching every other filter (disjunctive facets)."""
+        facets: dict[str, dict[str, int]] = {}
+        for name in FACET_FIELDS:
+            others = {k: v for k, v in request.filters.items() if k != name}
+            mask = self._doc_mask(others, request.include_drafts)
+            counts: Counter[str] = Counter()
+            for doc in np.flatnonzero(mask):
+                meta = self.version.doc_meta[self.version.doc_ids[doc]]
+                values = meta.get("stages", []) if name == "stage" else meta.get(name)
+                for value in ([values] if isinstance(values, str) else values or []):
+                    counts[value] += 1
+            facets[name] = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        return facets
+
+    def _centroids(self) -> np.ndarray:
+        if not hasattr(self, "_centroid_matrix"):
+            version = self.version
+            matrix = np.zeros((len(version.doc_ids), version.vectors.shape[1] if len(version.vectors) else 1),
+                              dtype=np.float32)
+            for doc, doc_id in enumerate(version.doc_ids):
+                span = version.doc_range(doc_id)
+                if len(span):
+                    mean = version.vectors[span.start:span.stop].mean(axis=0)
+                    matrix[doc] = mean / (np.linalg.norm(mean) or 1.0)
+            self._centroid_matrix = matrix
+        return self._centroid_matrix
+
+
+def _facet_values(meta: dict[str, Any]) -> dict[str, set[str]]:
+    values: dict[str, set[str]] = {}
+    for key in FILTER_FIELDS:
+        if key == "stage":
+            continue
+        raw = meta.get(key)
+        items = [raw] if isinstance(raw, str) else list(raw or [])
+        values[key] = {str(item).casefold() for item in items}
+    values["status"] = values.get("status") or {"published"}
+    return values
+
+
+def _same(actual: Any, wanted: str) -> bool:
+    return isinstance(actual, str) and actual.casefold() == wanted.casefold()
+
+
+def _normalized(scores: dict[int, float]) -> dict[int, float]:
+    """Scale scores into [0, 1] by the min and max of the list (the top gets 1)."""
+    if not scores:
+        return {}
+    high, low = max(scores.values()), min(scores.values())
+    spread = high - low
+    if spread <= 1e-12:
+        return {doc: 1.0 for doc in scores}
+    return {doc: (score - low) / spread for doc, score in scores.items()}
+
+
+def _shared_terms(text: str, terms: set[str]) -> tuple[str, ...]:
+    from indexer import tokenize
+
+    return tuple(sorted(set(tokenize([text])[0]) & terms))
+
+
+__all__ = ["FACET_FIELDS", "PROFILE_FIELDS", "Response", "Result", "SearchEngine", "Why"]

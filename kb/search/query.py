@@ -1,0 +1,104 @@
+"""A search request: the prospect's situation, filters and "like you" profile, checked."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from kb.cases import SIZE_BANDS, STATUSES
+from kb.errors import InvalidQueryError
+from kb.search.settings import MODES
+from kb.stages import STAGES
+
+#: Longest query kept; longer ones are cut at a word boundary with a notice.
+MAX_QUERY_CHARS = 2000
+#: Most results one request may ask for.
+MAX_RESULTS = 100
+
+#: Filters a request may carry: the case metadata field each one matches.
+FILTER_FIELDS = ("industry", "company_size", "region", "stage", "tags", "products", "status")
+#: Attributes of the "like you" profile.
+PROFILE_FIELDS = ("industry", "company_size", "region")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What a seller asks for.
+
+    Attributes:
+        text: The prospect's situation in plain words.
+        k: How many cases to return.
+        filters: Field -> accepted values (any of them); fields are ANDed.
+        profile: "Like you" attributes that raise matching cases without excluding others.
+        mode: "hybrid", or "dense" / "lexical" alone (for evaluation).
+        include_drafts: Show draft cases too (marketers).
+    """
+
+    text: str
+    k: int = 10
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    profile: dict[str, str] = field(default_factory=dict)
+    mode: str = "hybrid"
+    include_drafts: bool = False
+
+
+def make_request(text: str | None, k: int = 10, filters: dict | None = None, profile: dict | None = None,
+                 mode: str = "hybrid", include_drafts: bool = False) -> tuple[SearchRequest, list[str]]:
+    """Check and normalize a request.
+
+    Returns:
+        The request and notices for the person (e.g. that a long query was cut).
+
+    Raises:
+        InvalidQueryError: The query is blank, or a filter, profile value, k or mode is unusable.
+    """
+    notices: list[str] = []
+    cleaned = unicodedata.normalize("NFC", _CONTROL.sub(" ", text or "")).strip()
+    if not cleaned:
+        raise InvalidQueryError("the query is empty: describe the prospect's situation in a few words")
+    if len(cleaned) > MAX_QUERY_CHARS:
+        cut = cleaned[:MAX_QUERY_CHARS]
+        space = cut.rfind(" ")
+        cleaned = cut[:space] if space > MAX_QUERY_CHARS // 2 else cut
+        notices.append(f"the query was cut to its first {len(cleaned):,} characters "
+                       f"(the limit is {MAX_QUERY_CHARS:,})")
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_RESULTS:
+        raise InvalidQueryError(f"k must be a whole number from 1 to {MAX_RESULTS}")
+    if mode not in MODES:
+        raise InvalidQueryError(f"mode must be one of {', '.join(MODES)}")
+
+    clean_filters: dict[str, tuple[str, ...]] = {}
+    for key, values in (filters or {}).items():
+        if key not in FILTER_FIELDS:
+            raise InvalidQueryError(f"unknown filter '{key}'; use one of {', '.join(FILTER_FIELDS)}")
+        values = (values,) if isinstance(values, str) else tuple(values or ())
+        values = tuple(v.strip() for v in values if isinstance(v, str) and v.strip())
+        if not values:
+            continue
+        if key == "company_size":
+            _check_choice("company_size", values, SIZE_BANDS)
+        elif key == "stage":
+            _check_choice("stage", values, tuple(STAGES))
+        elif key == "status":
+            _check_choice("status", values, STATUSES)
+        clean_filters[key] = values
+
+    clean_profile: dict[str, str] = {}
+    for key, value in (profile or {}).items():
+        if key not in PROFILE_FIELDS:
+            raise InvalidQueryError(f"unknown profile attribute '{key}'; use one of {', '.join(PROFILE_FIELDS)}")
+        if isinstance(value, str) and value.strip():
+            if key == "company_size":
+                _check_choice("company_size", (value.strip(),), SIZE_BANDS)
+            clean_profile[key] = value.strip()
+    return SearchRequest(text=cleaned, k=k, filters=clean_filters, profile=clean_profile, mode=mode,
+                         include_drafts=include_drafts), notices
+
+
+def _check_choice(name: str, values: tuple[str, ...], choices: tuple[str, ...]) -> None:
+    for value in values:
+        if value not in choices:
+            raise InvalidQueryError(f"{name} '{value}' is not one of {', '.join(choices)}")

@@ -1,0 +1,86 @@
+"""Snippets: the part of a passage that matched, with the query's terms highlighted."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from indexer import tokenize
+
+#: Characters of passage text shown in a snippet.
+SNIPPET_CHARS = 320
+
+_WORD = re.compile(r"\w\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A window of passage text and the character spans of query terms inside it."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+    terms: tuple[str, ...]
+    clipped_start: bool
+    clipped_end: bool
+
+    def html(self) -> str:
+        """The snippet as HTML: escaped text with ``<mark>`` around matched terms."""
+        out: list[str] = ["\u2026" if self.clipped_start else ""]
+        cursor = 0
+        for start, end in self.spans:
+            out.append(html.escape(self.text[cursor:start]))
+            out.append(f"<mark>{html.escape(self.text[start:end])}</mark>")
+            cursor = end
+        out.append(html.escape(self.text[cursor:]))
+        out.append("\u2026" if self.clipped_end else "")
+        return "".join(out)
+
+    def marked(self, before: str = "[", after: str = "]") -> str:
+        """The snippet as text with matched terms wrapped in before/after (for terminals)."""
+        out: list[str] = ["..." if self.clipped_start else ""]
+        cursor = 0
+        for start, end in self.spans:
+            out.append(self.text[cursor:start] + before + self.text[start:end] + after)
+            cursor = end
+        out.append(self.text[cursor:])
+        out.append("..." if self.clipped_end else "")
+        return "".join(out)
+
+
+def query_terms(query: str) -> set[str]:
+    """The stemmed, stop-word-free terms of a query, as the lexical index sees them."""
+    return set(tokenize([query])[0])
+
+
+def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> Snippet:
+    """Pick the window of text with the most query terms and mark them.
+
+    Args:
+        text: The passage text.
+        terms: Stemmed query terms (see :func:`query_terms`).
+        width: Most characters in the window.
+    """
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+    stems = tokenize([text[s:e] for s, e in words]) if words else []
+    hits = [span for span, stem in zip(words, stems) if stem and stem[0] in terms]
+    start = 0
+    if len(text) > width and hits:
+        best, best_count = hits[0][0], 0
+        for anchor, _ in hits:
+            begin = max(0, anchor - width // 4)
+            count = sum(1 for s, e in hits if begin <= s and e <= begin + width)
+            if count > best_count:
+                best, best_count = begin, count
+        start = best
+    end = min(len(text), start + width)
+    if start > 0:  # start at a word boundary
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 30 else start
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + width // 2 else end
+    window = text[start:end]
+    spans = tuple((s - start, e - start) for s, e in hits if start <= s and e <= end)
+    matched = tuple(sorted({text[s:e].lower() for s, e in hits if start <= s and e <= end}))
+    return Snippet(window, spans, matched, start > 0, end < len(text))

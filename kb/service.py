@@ -1,0 +1,109 @@
+"""The knowledge base as its users see it: search, cases and health over the live index.
+
+One :class:`KnowledgeBase` per process loads the model once and follows the index: when a
+build switches to a new version, the next call picks it up without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from indexer import Embedder, IndexStore, IndexVersion
+
+from kb.errors import CaseNotFoundError
+from kb.search import RankingSettings, Response, SearchEngine, make_request
+from kb.settings import Settings
+
+#: Seconds between checks of the index's CURRENT pointer.
+RELOAD_CHECK_SECONDS = 1.0
+
+
+class KnowledgeBase:
+    """Search and read cases from the live index version.
+
+    Args:
+        settings: Paths and model.
+        ranking: Ranking settings.
+        embedder: An already loaded model to share (loaded on first use otherwise).
+    """
+
+    def __init__(self, settings: Settings, ranking: RankingSettings | None = None, embedder: Embedder | None = None):
+        self.settings = settings
+        self.ranking = ranking or RankingSettings()
+        self.store = IndexStore(settings.index_path)
+        self._embedder = embedder
+        self._engine: SearchEngine | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = Embedder(self.settings.model)
+            return self._embedder
+
+    def engine(self) -> SearchEngine:
+        """The engine over the live version, reloaded when the index has switched.
+
+        Raises:
+            IndexNotFoundError, IndexFormatError, IndexCorruptError: see :meth:`IndexStore.open`.
+        """
+        now = time.monotonic()
+        engine = self._engine
+        if engine is not None and now - self._checked < RELOAD_CHECK_SECONDS:
+            return engine
+        name = self.store.current_name()
+        if engine is None or name != engine.version.name:
+            embedder = self.embedder
+            with self._lock:
+                if self._engine is None or self.store.current_name() != self._engine.version.name:
+                    self._engine = SearchEngine(self.store.open(), embedder, self.ranking)
+                engine = self._engine
+        self._checked = now
+        return engine
+
+    @property
+    def version(self) -> IndexVersion:
+        return self.engine().version
+
+    def search(self, text: str | None, k: int = 10, filters: dict | None = None, profile: dict | None = None,
+               mode: str = "hybrid", include_drafts: bool = False) -> Response:
+        """Rank cases for a situation (see :func:`kb.search.make_request` for the checks)."""
+        request, notices = make_request(text, k=k, filters=filters, profile=profile, mode=mode,
+                                        include_drafts=include_drafts)
+        return self.engine().search(request, notices)
+
+    def case_meta(self, case_id: str, include_drafts: bool = False) -> dict[str, Any]:
+        """The indexed metadata of a case.
+
+        Raises:
+            CaseNotFoundError: No such case, or a draft when drafts are not shown.
+        """
+        meta = self.version.doc_meta.get(case_id)
+        if meta is None or (meta.get("status") == "draft" and not include_drafts):
+            raise CaseNotFoundError(f"no case with id '{case_id}'")
+        return meta
+
+    def similar(self, case_id: str, k: int = 5, include_drafts: bool = False) -> list[dict[str, Any]]:
+        """The cases nearest to a case by their vectors, with their metadata and similarity."""
+        self.case_meta(case_id, include_drafts)
+        engine = self.engine()
+        return [{**engine.version.doc_meta[doc_id], "similarity": round(score, 4)}
+                for doc_id, score in engine.similar(case_id, k, include_drafts)]
+
+    def facets(self, include_drafts: bool = False) -> dict[str, dict[str, int]]:
+        """Facet counts over every case shown to the reader."""
+        from kb.search.query import SearchRequest
+
+        return self.engine().facet_counts(SearchRequest(text="", include_drafts=include_drafts))
+
+    def health(self) -> dict[str, Any]:
+        """Index version, counts and model, for monitoring."""
+        version = self.version
+        manifest = version.manifest
+        return {"status": "ok", "index_version": version.name, "built_at": manifest.get("built_at"),
+                "cases": manifest["counts"]["documents"], "passages": manifest["counts"]["passages"],
+                "model": manifest["model"]["name"], "dimension": manifest["model"]["dimension"]}

@@ -1,0 +1,55 @@
+"""Markdown to plain text, for indexing and snippets."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import markdown
+
+_BLOCK_TAGS = {"p", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "pre", "br", "div",
+               "table", "ul", "ol", "hr"}
+_CELL_TAGS = {"td", "th"}
+_SKIPPED_TAGS = {"script", "style", "template", "noscript", "iframe", "object"}
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _SKIPPED_TAGS:
+            self.skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+        elif tag in _CELL_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in _SKIPPED_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def markdown_to_html(text: str) -> str:
+    """Render Markdown (tables, lists, quotes) to HTML. Not sanitized: see :mod:`kb.render`."""
+    return markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+
+
+def plain_text(text: str) -> str:
+    """The readable text of a Markdown fragment: markup removed, one paragraph per line."""
+    collector = _TextCollector()
+    collector.feed(markdown_to_html(text))
+    collector.close()
+    joined = _SPACES.sub(" ", "".join(collector.parts))
+    lines = [line.strip() for line in joined.split("\n")]
+    return _BLANK_LINES.sub("\n", "\n".join(lines)).strip()

@@ -1,0 +1,57 @@
+"""Web settings: defaults, then ``KB_*`` environment variables, then flags (flags win)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from kb.errors import ConfigError
+from kb.settings import Settings, load_settings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+DEFAULT_WORKERS = 2
+
+
+def web_config(*, prod: bool = False, host: str | None = None, port: int | None = None,
+               workers: int | None = None, secret_key: str | None = None,
+               settings: Settings | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The Flask configuration of a kb server.
+
+    Each value comes from its flag when given, else from its environment variable
+    (``KB_HOST``, ``KB_PORT``, ``KB_WORKERS``, ``KB_SECRET_KEY``), else a default.
+    """
+    env = os.environ if environ is None else environ
+    settings = settings or load_settings(env)
+    try:
+        port = port if port is not None else int(env.get("KB_PORT") or DEFAULT_PORT)
+        workers = workers if workers is not None else int(env.get("KB_WORKERS") or DEFAULT_WORKERS)
+    except ValueError as exc:
+        raise ConfigError(f"KB_PORT and KB_WORKERS must be whole numbers ({exc})") from None
+    return {
+        "KB_SETTINGS": settings,
+        "HOST": host or env.get("KB_HOST") or DEFAULT_HOST,
+        "PORT": port,
+        "WORKERS": workers,
+        "PROD": prod,
+        "SECRET_KEY": secret_key or env.get("KB_SECRET_KEY") or stored_secret_key(settings.data_dir),
+    }
+
+
+def stored_secret_key(data_dir: Path) -> str:
+    """The secret key kept in DATA_DIR/secret_key, generated on first use (never a fixed default)."""
+    path = Path(data_dir) / "secret_key"
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
