@@ -25,12 +25,37 @@ class IndexResult:
         return [p for p in self.problems if p.is_error]
 
 
+#: Section title of the passage that sums up who the customer is and what happened.
+PROFILE_SECTION = "At a glance"
+#: Extra front-matter keys read as the summary when a story has none (imported stories).
+SUMMARY_FALLBACKS = ("subtitle", "description", "abstract")
+
+
+def profile_text(case: Case) -> str:
+    """A short passage of the case's attributes and summary: who, where, what situation.
+
+    Sellers describe prospects by these ("mid-size regional bank, deposits leaking"), and
+    story sections rarely state them all in one place.
+    """
+    summary = case.summary or next((str(case.extra[k]) for k in SUMMARY_FALLBACKS
+                                    if isinstance(case.extra.get(k), str)), "")
+    facts = [
+        case.customer,
+        f"Industry: {case.industry}" if case.industry else None,
+        f"Company size: {case.company_size} employees" if case.company_size else None,
+        f"Region: {case.region}" if case.region else None,
+        f"Situation: {', '.join(case.tags)}" if case.tags else None,
+        f"Buying group: {', '.join(case.roles)}" if case.roles else None,
+        summary,
+    ]
+    return "\n".join(fact for fact in facts if fact)
+
+
 def case_document(case: Case) -> Document:
-    """The indexer's view of a case: its sections as plain-text segments, its metadata."""
-    segments = tuple(Segment(text=plain_text(section.text), section=section.title, stage=section.stage)
-                     for section in case.sections)
-    if not segments:
-        segments = (Segment(text=case.summary or "", section=None, stage=None),)
+    """The indexer's view of a case: a profile passage, then its sections as plain text."""
+    segments = (Segment(text=profile_text(case), section=PROFILE_SECTION, stage=None),) + tuple(
+        Segment(text=plain_text(section.text), section=section.title, stage=section.stage)
+        for section in case.sections)
     meta = case.metadata()
     meta["content_hash"] = case.content_hash
     meta["path"] = str(case.path)

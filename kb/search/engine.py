@@ -134,13 +134,9 @@ class SearchEngine:
 
         query_vector = self.embedder.encode_query(request.text)
         candidates = min(len(allowed), max(self.settings.candidates, request.k * 20))
-        dense = self._dense(query_vector, allowed, candidates) if request.mode != "lexical" else {}
-        lexical = self._lexical(request.text, passage_ok, candidates) if request.mode != "dense" else {}
-
-        dense_cases = self._aggregate(dense)
-        lexical_cases = self._aggregate(lexical)
-        fused = self._fuse(dense_cases, lexical_cases, request.mode)
-        boosted = {doc: score * (1.0 + self._boost(doc, request.profile)) for doc, score in fused.items()}
+        dense, lexical = self._candidates(request, query_vector, allowed, passage_ok, candidates)
+        fused = self._fuse(dense, lexical, request.mode)
+        boosted = {doc: score + self._boost(doc, request.profile) for doc, score in fused.items()}
         ranked = sorted(boosted.items(), key=lambda item: (-item[1], version.doc_ids[item[0]]))
         response.total = len(ranked)
         terms = query_terms(request.text)
@@ -163,25 +159,40 @@ class SearchEngine:
 
     # -- scoring -----------------------------------------------------------------------
 
-    def _dense(self, query_vector: np.ndarray, allowed: np.ndarray, k: int) -> dict[int, float]:
-        restrict = None if len(allowed) == len(self.version.passages) else allowed
-        ids, scores = self.version.dense.search(query_vector, k, restrict)
-        return dict(zip(ids.tolist(), scores.tolist()))
+    def _candidates(self, request: SearchRequest, query_vector: np.ndarray, allowed: np.ndarray,
+                    passage_ok: np.ndarray, k: int) -> tuple[dict[int, float], dict[int, float]]:
+        """Dense and lexical scores of the candidate passages (the union of both top-k lists).
 
-    def _lexical(self, text: str, passage_ok: np.ndarray, k: int) -> dict[int, float]:
-        scores = self.version.lexical.scores(text)
-        scores = np.where(passage_ok, scores, 0.0)
-        positive = np.flatnonzero(scores > 0)
-        if len(positive) > k:
-            positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
-        return {int(i): float(scores[i]) for i in positive}
+        Every candidate gets both scores, so a passage found by one method is still judged
+        by the other.
+        """
+        version = self.version
+        dense: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        lexical_all = None
+        if request.mode != "lexical":
+            restrict = None if len(allowed) == len(version.passages) else allowed
+            ids, _ = version.dense.search(query_vector, k, restrict)
+            dense = dict.fromkeys(ids.tolist(), 0.0)
+        if request.mode != "dense":
+            lexical_all = np.where(passage_ok, version.lexical.scores(request.text), 0.0)
+            positive = np.flatnonzero(lexical_all > 0)
+            if len(positive) > k:
+                positive = positive[np.argpartition(-lexical_all[positive], k - 1)[:k]]
+            lexical = dict.fromkeys(positive.tolist(), 0.0)
+        pool = np.array(sorted(set(dense) | set(lexical)), dtype=np.int64)
+        if request.mode != "lexical" and len(pool):
+            sims = version.vectors[pool] @ query_vector
+            dense = dict(zip(pool.tolist(), sims.tolist()))
+        if lexical_all is not None and len(pool):
+            lexical = dict(zip(pool.tolist(), lexical_all[pool].tolist()))
+        return dense, lexical
 
     def _aggregate(self, passage_scores: dict[int, float]) -> dict[int, float]:
-        """A case's score per method: its best passage, plus a share of its second best."""
+        """A case's score: its best passage, plus a share of its second best."""
         best: dict[int, list[float]] = {}
         for passage, score in passage_scores.items():
-            top = best.setdefault(int(self.version.passage_doc[passage]), [])
-            top.append(score)
+            best.setdefault(int(self.version.passage_doc[passage]), []).append(score)
         weight = self.settings.second_passage_weight
         out: dict[int, float] = {}
         for doc, scores in best.items():
@@ -190,23 +201,22 @@ class SearchEngine:
         return out
 
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float], mode: str) -> dict[int, float]:
-        """Combine per-method case scores into one score in [0, 1] (1 = top of every list)."""
+        """Combine the methods' passage scores into one score per case (higher is better)."""
         s = self.settings
         if mode == "dense":
-            return _normalized(dense)
+            return self._aggregate(_standardized(dense))
         if mode == "lexical":
-            return _normalized(lexical)
-        if s.fusion == "score":
-            d, l = _normalized(dense), _normalized(lexical)
+            return self._aggregate(_standardized(lexical))
+        if s.fusion == "zscore":
+            d, l = _standardized(dense), _standardized(lexical)
             total = s.dense_weight + s.lexical_weight
-            return {doc: (s.dense_weight * d.get(doc, 0.0) + s.lexical_weight * l.get(doc, 0.0)) / total
-                    for doc in set(d) | set(l)}
+            return self._aggregate({p: (s.dense_weight * d.get(p, 0.0) + s.lexical_weight * l.get(p, 0.0)) / total
+                                    for p in set(d) | set(l)})
         fused: dict[int, float] = {}
-        for weight, scores in ((s.dense_weight, dense), (s.lexical_weight, lexical)):
+        for weight, scores in ((s.dense_weight, self._aggregate(dense)), (s.lexical_weight, self._aggregate(lexical))):
             for rank, doc in enumerate(sorted(scores, key=lambda d: -scores[d]), start=1):
                 fused[doc] = fused.get(doc, 0.0) + weight / (s.rrf_k + rank)
-        top = (s.dense_weight + s.lexical_weight) / (s.rrf_k + 1)
-        return {doc: score / top for doc, score in fused.items()}
+        return fused
 
     def _boost(self, doc: int, profile: dict[str, str]) -> float:
         meta = self.version.doc_meta[self.version.doc_ids[doc]]
@@ -298,15 +308,14 @@ def _same(actual: Any, wanted: str) -> bool:
     return isinstance(actual, str) and actual.casefold() == wanted.casefold()
 
 
-def _normalized(scores: dict[int, float]) -> dict[int, float]:
-    """Scale scores into [0, 1] by the min and max of the list (the top gets 1)."""
+def _standardized(scores: dict[int, float]) -> dict[int, float]:
+    """Z-scores: each score minus the mean, over the standard deviation, of the list."""
     if not scores:
         return {}
-    high, low = max(scores.values()), min(scores.values())
-    spread = high - low
-    if spread <= 1e-12:
-        return {doc: 1.0 for doc in scores}
-    return {doc: (score - low) / spread for doc, score in scores.items()}
+    values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+    spread = float(values.std()) or 1.0
+    mean = float(values.mean())
+    return {key: (score - mean) / spread for key, score in scores.items()}
 
 
 def _shared_terms(text: str, terms: set[str]) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FUSION_METHODS = ("rrf", "score")
+FUSION_METHODS = ("zscore", "rrf")
 MODES = ("hybrid", "dense", "lexical")
 
 
@@ -12,25 +12,30 @@ MODES = ("hybrid", "dense", "lexical")
 class RankingSettings:
     """How dense and lexical evidence become one ranked list of cases.
 
+    Chosen by `kb eval` on the starter and the Kubernetes query sets (see
+    docs/search-quality.md): passage-level z-score fusion beat case-level RRF on both.
+
     Attributes:
-        fusion: "rrf" (reciprocal-rank fusion of case ranks) or "score" (a weighted sum of
-            normalized case scores).
-        dense_weight: Weight of the dense ranking in the fusion.
-        lexical_weight: Weight of the lexical ranking in the fusion.
+        fusion: "zscore": each passage's dense and lexical scores are standardized over the
+            candidate passages and combined with the weights below, then aggregated per
+            case; "rrf": per-method case rankings combined by reciprocal-rank fusion.
+        dense_weight: Weight of the dense evidence.
+        lexical_weight: Weight of the lexical evidence.
         rrf_k: The constant of reciprocal-rank fusion.
         second_passage_weight: How much a case's second-best passage adds to its best one
-            (0 = only the best passage counts, so a long story does not win by volume).
-        candidates: Passages each method contributes before fusion (at least; filters apply first).
-        boosts: Score multiplier added per matching "like you" attribute.
+            (0 = only the best passage counts; small, so a long story does not win by volume).
+        candidates: Passages each method contributes before fusion (filters apply first).
+        boosts: Added to a case's score per matching "like you" attribute (in standard
+            deviations of the fused score).
         weak_similarity: Below this cosine similarity of its best passage, a result is weak.
     """
 
-    fusion: str = "rrf"
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    fusion: str = "zscore"
+    dense_weight: float = 0.5
+    lexical_weight: float = 0.5
     rrf_k: float = 60.0
-    second_passage_weight: float = 0.0
+    second_passage_weight: float = 0.3
     candidates: int = 1000
     boosts: dict[str, float] = field(default_factory=lambda: {
-        "industry": 0.15, "company_size": 0.08, "region": 0.05})
+        "industry": 0.5, "company_size": 0.25, "region": 0.2})
     weak_similarity: float = 0.30

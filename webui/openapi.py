@@ -1,0 +1,237 @@
+"""The OpenAPI 3.1 description of the JSON API, as a Python dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kb.cases import SIZE_BANDS
+from kb.search.query import MAX_QUERY_CHARS, MAX_RESULTS
+from kb.stages import STAGES
+
+_STRING = {"type": "string"}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_STRINGS = {"type": "array", "items": _STRING}
+_STAGE = {"type": ["string", "null"], "enum": [*STAGES, None]}
+_SIZE = {"type": ["string", "null"], "enum": [*SIZE_BANDS, None]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _filter(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description + " Repeatable: any value matches.",
+            "schema": {"type": "array", "items": schema or _STRING}, "style": "form", "explode": True}
+
+
+def _profile(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema or _STRING,
+            "description": description + ' Raises matching cases ("customers like you") without excluding others.'}
+
+
+_ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "503": {"$ref": "#/components/responses/Unavailable"},
+}
+_CASE_ID = {"name": "case_id", "in": "path", "required": True, "description": "The case id (its file name without .md).",
+            "schema": {"type": "string", "pattern": "^[a-z0-9-]+$"}}
+_K = {"name": "k", "in": "query", "required": False,
+      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS}}
+
+CASE_META_PROPERTIES: dict[str, Any] = {
+    "id": _STRING,
+    "title": _STRING,
+    "customer": _NULLABLE_STRING,
+    "industry": _NULLABLE_STRING,
+    "company_size": _SIZE,
+    "region": _NULLABLE_STRING,
+    "products": _STRINGS,
+    "roles": _STRINGS,
+    "tags": _STRINGS,
+    "published": {"type": ["string", "null"], "format": "date"},
+    "status": {"type": "string", "enum": ["published", "draft"]},
+    "summary": _NULLABLE_STRING,
+    "stages": {"type": "array", "items": {"type": "string", "enum": list(STAGES)},
+               "description": "Journey stages the story tells, in order."},
+    "extra": {"type": "object", "description": "Front-matter keys kb does not know, as written."},
+    "content_hash": {"type": "string", "description": "SHA-256 of the case file when it was indexed."},
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {
+            "type": "object",
+            "required": ["status", "message"],
+            "properties": {"status": {"type": "integer"},
+                           "message": {"type": "string", "description": "What is wrong and what to do."}},
+        }},
+    },
+    "Facets": {
+        "type": "object",
+        "description": "Facet name (industry, company_size, region, stage, tags) -> value -> number of cases.",
+        "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}},
+    },
+    "Why": {
+        "type": "object",
+        "required": ["similarity", "terms", "attributes", "reasons"],
+        "properties": {
+            "similarity": {"type": "number", "description": "Cosine similarity of the best passage."},
+            "terms": _STRINGS,
+            "attributes": {**_STRINGS, "description": '"Like you" attributes the case shares.'},
+            "reasons": {**_STRINGS, "description": "Why it matched, in words."},
+        },
+    },
+    "Result": {
+        "type": "object",
+        "required": ["id", "title", "score", "snippet", "snippet_html", "why", "weak"],
+        "properties": {
+            **{key: CASE_META_PROPERTIES[key] for key in (
+                "id", "title", "customer", "industry", "company_size", "region", "tags", "products",
+                "published", "status", "summary")},
+            "score": {"type": "number"},
+            "snippet": {"type": "string", "description": "The matched passage window, plain text."},
+            "snippet_html": {"type": "string", "description": "The same, HTML-escaped, terms in <mark>."},
+            "section": _NULLABLE_STRING,
+            "stage": _STAGE,
+            "stage_label": _STRING,
+            "why": _ref("Why"),
+            "weak": {"type": "boolean", "description": "No passage is close to the situation."},
+        },
+    },
+    "SearchResponse": {
+        "type": "object",
+        "required": ["query", "total", "results", "facets", "notices", "all_weak"],
+        "properties": {
+            "query": {"type": "string", "description": "The situation as searched (normalized, maybe cut)."},
+            "total": {"type": "integer", "description": "Cases that matched before the cut to k."},
+            "results": {"type": "array", "items": _ref("Result")},
+            "facets": _ref("Facets"),
+            "notices": {**_STRINGS, "description": "Things the person should know (a cut query, weak matches)."},
+            "all_weak": {"type": "boolean"},
+        },
+    },
+    "CaseMeta": {"type": "object", "required": ["id", "title"], "properties": CASE_META_PROPERTIES},
+    "Section": {
+        "type": "object",
+        "required": ["title", "stage", "stage_label", "html"],
+        "properties": {
+            "title": {**_NULLABLE_STRING, "description": "The ## heading; null for text before the first one."},
+            "stage": _STAGE,
+            "stage_label": _STRING,
+            "html": {"type": "string", "description": "The section's Markdown as sanitized HTML."},
+        },
+    },
+    "Case": {
+        "allOf": [_ref("CaseMeta"), {
+            "type": "object",
+            "required": ["sections", "url"],
+            "properties": {"sections": {"type": "array", "items": _ref("Section")},
+                           "url": {"type": "string", "format": "uri", "description": "The story page."}},
+        }],
+    },
+    "SimilarCase": {
+        "allOf": [_ref("CaseMeta"), {
+            "type": "object",
+            "required": ["similarity"],
+            "properties": {"similarity": {"type": "number"}},
+        }],
+    },
+    "SimilarResponse": {
+        "type": "object",
+        "required": ["id", "results"],
+        "properties": {"id": _STRING, "results": {"type": "array", "items": _ref("SimilarCase")}},
+    },
+    "FacetsResponse": {"type": "object", "required": ["facets"], "properties": {"facets": _ref("Facets")}},
+    "Health": {
+        "type": "object",
+        "required": ["status", "index_version", "cases", "passages", "model", "dimension"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok"]},
+            "index_version": _STRING,
+            "built_at": {"type": ["string", "null"], "format": "date-time"},
+            "cases": {"type": "integer"},
+            "passages": {"type": "integer"},
+            "model": _STRING,
+            "dimension": {"type": "integer"},
+        },
+    },
+}
+
+RESPONSES: dict[str, Any] = {
+    "BadRequest": _json(_ref("Error"), "The request is unusable (blank query, bad k, unknown filter value)."),
+    "NotFound": _json(_ref("Error"), "No published case has this id."),
+    "Unavailable": _json(_ref("Error"), "No usable index (not built, corrupt, or another format): the message says what to do."),
+}
+
+
+def openapi_spec() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every API route."""
+    case_errors = {**_ERRORS, "404": {"$ref": "#/components/responses/NotFound"}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "kb customer stories API",
+            "version": "1.0.0",
+            "description": "Find customer stories whose situation matches a prospect's, and read them.",
+        },
+        "paths": {
+            "/api/search": {"get": {
+                "operationId": "search",
+                "summary": "Rank published cases for a prospect's situation",
+                "description": "The same JSON as `kb search --json`. Filters narrow the cases; the profile raises them.",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True,
+                     "description": f"The prospect's situation in plain words (cut at {MAX_QUERY_CHARS} characters).",
+                     "schema": {"type": "string", "minLength": 1}},
+                    {**_K, "description": "How many cases to return (default 10).", "schema": {**_K["schema"], "default": 10}},
+                    _filter("industry", "Only cases of this industry."),
+                    _filter("company_size", "Only cases of this employee band.", {"type": "string", "enum": list(SIZE_BANDS)}),
+                    _filter("region", "Only cases of this region."),
+                    _filter("stage", "Match only passages of this journey stage.", {"type": "string", "enum": list(STAGES)}),
+                    _filter("tags", "Only cases with this tag."),
+                    _filter("products", "Only cases with this product."),
+                    _profile("like_industry", "The prospect's industry."),
+                    _profile("like_size", "The prospect's employee band.", {"type": "string", "enum": list(SIZE_BANDS)}),
+                    _profile("like_region", "The prospect's region."),
+                ],
+                "responses": {"200": _json(_ref("SearchResponse"), "Ranked cases, facets and notices."), **_ERRORS},
+            }},
+            "/api/cases/{case_id}": {"get": {
+                "operationId": "getCase",
+                "summary": "A published case with its sections as sanitized HTML",
+                "parameters": [_CASE_ID],
+                "responses": {"200": _json(_ref("Case"), "The case."), **case_errors},
+            }},
+            "/api/cases/{case_id}/similar": {"get": {
+                "operationId": "similarCases",
+                "summary": "The published cases most like a case",
+                "parameters": [_CASE_ID, {**_K, "description": "How many cases (default 5).",
+                                          "schema": {**_K["schema"], "default": 5}}],
+                "responses": {"200": _json(_ref("SimilarResponse"), "Nearest cases first."), **case_errors},
+            }},
+            "/api/facets": {"get": {
+                "operationId": "facets",
+                "summary": "Facet counts over every published case",
+                "responses": {"200": _json(_ref("FacetsResponse"), "Facet counts."),
+                              "503": _ERRORS["503"]},
+            }},
+            "/healthz": {"get": {
+                "operationId": "health",
+                "summary": "Index version, counts and model, for monitoring",
+                "responses": {"200": _json(_ref("Health"), "The index is loaded."),
+                              "503": _ERRORS["503"]},
+            }},
+            "/api/openapi.json": {"get": {
+                "operationId": "openapi",
+                "summary": "This description",
+                "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document.")},
+            }},
+        },
+        "components": {"schemas": SCHEMAS, "responses": RESPONSES},
+    }

@@ -1,0 +1,120 @@
+"""Request arguments to KnowledgeBase arguments, shared by the pages and the API.
+
+Filters are repeatable (``?industry=Banking&industry=Insurance``); blank values are
+ignored; the "like you" profile uses ``like_industry``, ``like_size`` and ``like_region``.
+Checking the values themselves is the knowledge base's job (:func:`kb.search.make_request`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from kb.errors import InvalidQueryError
+from kb.search.query import FILTER_FIELDS, MAX_RESULTS
+
+#: Filters a reader may set: every search filter but ``status`` (drafts are never shown).
+FILTER_PARAMS: tuple[str, ...] = tuple(name for name in FILTER_FIELDS if name != "status")
+#: Query parameter of each "like you" profile attribute.
+PROFILE_PARAMS: dict[str, str] = {
+    "industry": "like_industry",
+    "company_size": "like_size",
+    "region": "like_region",
+}
+#: Results on a page when ``k`` is not given.
+DEFAULT_K = 10
+#: Orders of the browse page.
+SORTS: tuple[str, ...] = ("date", "title")
+
+
+@dataclass(frozen=True)
+class SearchArgs:
+    """A search as the request asked for it.
+
+    Attributes:
+        text: The prospect's situation, stripped ("" when not given).
+        k: How many results.
+        filters: Filter name -> values (only non-blank ones).
+        profile: Profile attribute -> value (only non-blank ones).
+    """
+
+    text: str
+    k: int = DEFAULT_K
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    profile: dict[str, str] = field(default_factory=dict)
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :meth:`KnowledgeBase.search` (drafts never included)."""
+        return {"text": self.text, "k": self.k, "filters": self.filters, "profile": self.profile,
+                "include_drafts": False}
+
+    def selected(self, name: str) -> tuple[str, ...]:
+        """The values chosen for a filter."""
+        return self.filters.get(name, ())
+
+
+def parse_k(value: str | None, default: int = DEFAULT_K) -> int:
+    """Read ``k``: a whole number from 1 to the most results a request may ask for.
+
+    Raises:
+        InvalidQueryError: Not a whole number, or out of range.
+    """
+    if value is None or not value.strip():
+        return default
+    try:
+        k = int(value.strip())
+    except ValueError:
+        k = 0
+    if not 1 <= k <= MAX_RESULTS:
+        raise InvalidQueryError(f"k must be a whole number from 1 to {MAX_RESULTS}")
+    return k
+
+
+def filter_args(args: MultiDict) -> dict[str, tuple[str, ...]]:
+    """The non-blank filter values of a request, by filter name."""
+    filters: dict[str, tuple[str, ...]] = {}
+    for name in FILTER_PARAMS:
+        values = tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
+        if values:
+            filters[name] = values
+    return filters
+
+
+def profile_args(args: MultiDict) -> dict[str, str]:
+    """The non-blank "like you" attributes of a request."""
+    profile: dict[str, str] = {}
+    for key, param in PROFILE_PARAMS.items():
+        value = (args.get(param) or "").strip()
+        if value:
+            profile[key] = value
+    return profile
+
+
+def search_args(args: MultiDict, default_k: int = DEFAULT_K) -> SearchArgs:
+    """Everything a search request carries.
+
+    Raises:
+        InvalidQueryError: ``k`` is unusable.
+    """
+    return SearchArgs(text=(args.get("q") or "").strip(), k=parse_k(args.get("k"), default_k),
+                      filters=filter_args(args), profile=profile_args(args))
+
+
+def sort_arg(args: MultiDict) -> str:
+    """The browse order: ``date`` (newest first, the default) or ``title``.
+
+    Raises:
+        InvalidQueryError: Another value.
+    """
+    sort = (args.get("sort") or SORTS[0]).strip()
+    if sort not in SORTS:
+        raise InvalidQueryError(f"sort must be one of {', '.join(SORTS)}")
+    return sort
+
+
+def is_partial(args: MultiDict) -> bool:
+    """Whether the page was asked for its results fragment only (``partial=1``)."""
+    return args.get("partial") == "1"
+

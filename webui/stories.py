@@ -1,0 +1,153 @@
+"""A case as its story page shows it: sections rendered to safe HTML, anchors, the journey."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kb.parser import parse_case
+from kb.render import render_markdown
+from kb.search.snippets import make_snippet, query_terms
+from kb.stages import STAGES, stage_label
+from kb.text import plain_text
+
+#: Anchor of the story's metadata box; a match on the indexed profile passage points here.
+GLANCE_ANCHOR = "at-a-glance"
+#: Metadata that is the server's business, not the reader's.
+PRIVATE_META = ("path",)
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class StorySection:
+    """One ``##`` section, rendered.
+
+    Attributes:
+        title: The heading (None for the text before the first heading).
+        stage: The journey stage key, or None.
+        anchor: The element id the section is reached by.
+        html: Sanitized HTML of the section's Markdown.
+        text: The section's Markdown, for the matched passage.
+    """
+
+    title: str | None
+    stage: str | None
+    anchor: str
+    html: str
+    text: str
+
+    @property
+    def stage_label(self) -> str:
+        return stage_label(self.stage)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "stage": self.stage, "stage_label": self.stage_label, "html": self.html}
+
+
+@dataclass(frozen=True)
+class JourneyStep:
+    """A stage of the buyer's journey in the story's timeline (anchor None: not told)."""
+
+    stage: str
+    label: str
+    anchor: str | None
+
+
+@dataclass(frozen=True)
+class Story:
+    """A case's indexed metadata and its rendered sections."""
+
+    meta: dict[str, Any]
+    sections: tuple[StorySection, ...]
+
+    def section(self, title: str | None) -> StorySection | None:
+        """The first section with this heading ("" or None: the untitled introduction)."""
+        wanted = title or None
+        return next((s for s in self.sections if s.title == wanted), None)
+
+    def journey(self) -> list[JourneyStep]:
+        """Every journey stage in order, linked to the first section that tells it."""
+        first: dict[str, str] = {}
+        for section in self.sections:
+            if section.stage:
+                first.setdefault(section.stage, section.anchor)
+        return [JourneyStep(stage, short_stage_label(stage), first.get(stage)) for stage in STAGES]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**public_meta(self.meta), "sections": [s.to_dict() for s in self.sections]}
+
+
+def load_story(meta: dict[str, Any], cases_dir: Path) -> Story:
+    """Read and render a case's file.
+
+    Args:
+        meta: The case's indexed metadata (``path`` names its file).
+        cases_dir: Where to look when the indexed path is relative to another directory.
+
+    Raises:
+        CaseFormatError: The file can no longer be read as a case.
+    """
+    path = Path(meta["path"])
+    if not path.is_file():
+        path = Path(cases_dir) / f"{meta['id']}.md"
+    case = parse_case(path)
+    anchors: set[str] = {GLANCE_ANCHOR}
+    sections = []
+    for section in case.sections:
+        anchor = _unique(section_anchor(section.title), anchors)
+        sections.append(StorySection(title=section.title, stage=section.stage, anchor=anchor,
+                                     html=render_markdown(section.text), text=section.text))
+    return Story(meta=meta, sections=tuple(sections))
+
+
+def section_anchor(title: str | None) -> str:
+    """The element id of a section heading: its words, lowercase, joined by hyphens."""
+    slug = _NON_WORD.sub("-", (title or "").lower()).strip("-")
+    return f"section-{slug}" if slug else "introduction"
+
+
+def short_stage_label(stage: str) -> str:
+    """One word for a stage in the timeline: Situation, Recognizing, ... Lessons."""
+    return stage.capitalize()
+
+
+def matched_passage(markdown_text: str, query: str) -> str:
+    """The part of a section that best matches a query, as HTML with the terms marked."""
+    return make_snippet(plain_text(markdown_text), query_terms(query)).html()
+
+
+def public_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """A case's metadata without what only the server needs (its file path)."""
+    return {key: value for key, value in meta.items() if key not in PRIVATE_META}
+
+
+def _unique(anchor: str, taken: set[str]) -> str:
+    candidate, n = anchor, 2
+    while candidate in taken:
+        candidate, n = f"{anchor}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where a search matched a story: the anchor to highlight, what it is, the passage."""
+
+    anchor: str
+    where: str
+    html: str
+
+
+def find_match(story: Story, section: str | None, query: str) -> Match:
+    """The matched section of a story for a search, from the result's ``section``.
+
+    A section the file does not have (the indexed profile of the case) points at the
+    story's "At a glance" box, with the summary as the passage.
+    """
+    found = story.section(section)
+    if found is not None:
+        return Match(found.anchor, found.title or "Introduction", matched_passage(found.text, query))
+    return Match(GLANCE_ANCHOR, "At a glance", matched_passage(story.meta.get("summary") or "", query))

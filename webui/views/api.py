@@ -1,0 +1,56 @@
+"""The JSON API: search, cases, similar cases, facets, health and its OpenAPI description."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request, url_for
+
+from webui.openapi import openapi_spec
+from webui.params import parse_k, search_args
+from webui.stories import load_story, public_meta
+from webui.views import knowledge_base
+
+bp = Blueprint("api", __name__)
+
+#: Similar cases returned when ``k`` is not given.
+SIMILAR_K = 5
+
+
+@bp.get("/api/search")
+def search():
+    """Rank cases for a situation; the same JSON as ``kb search --json``."""
+    args = search_args(request.args)
+    return jsonify(knowledge_base().search(**args.kwargs()).to_dict())
+
+
+@bp.get("/api/cases/<case_id>")
+def case(case_id: str):
+    """A published case: its metadata and its sections as sanitized HTML."""
+    base = knowledge_base()
+    story = load_story(base.case_meta(case_id), base.settings.cases_dir)
+    return jsonify({**story.to_dict(), "url": url_for("pages.story", case_id=case_id, _external=True)})
+
+
+@bp.get("/api/cases/<case_id>/similar")
+def similar(case_id: str):
+    """The published cases nearest to a case."""
+    k = parse_k(request.args.get("k"), SIMILAR_K)
+    results = knowledge_base().similar(case_id, k=k)
+    return jsonify({"id": case_id, "results": [public_meta(meta) for meta in results]})
+
+
+@bp.get("/api/facets")
+def facets():
+    """Facet counts over every published case."""
+    return jsonify({"facets": knowledge_base().facets()})
+
+
+@bp.get("/healthz")
+def health():
+    """Index version, counts and model, for monitoring (503 while there is no usable index)."""
+    return jsonify(knowledge_base().health())
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_spec())

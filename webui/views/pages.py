@@ -1,0 +1,93 @@
+"""HTML pages: search, story, browse. Without JavaScript every page works through plain GET forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
+
+from kb.cases import SIZE_BANDS
+from kb.search import SearchRequest
+from webui.browse import browse_cases
+from webui.facets import active_filters, facet_groups
+from webui.params import PROFILE_PARAMS, SORTS, SearchArgs, filter_args, is_partial, search_args, sort_arg
+from webui.stories import find_match, load_story
+from webui.views import knowledge_base
+
+bp = Blueprint("pages", __name__)
+
+#: Situations offered as examples on the empty search page.
+EXAMPLES = (
+    "Regional bank losing young customers to fintech apps; the board is skeptical",
+    "Small firm where staff burn out every busy season and people keep quitting",
+    "Deals stuck in enterprise security review, no compliance team",
+)
+
+
+@bp.get("/")
+def search():
+    """The search page: the situation, a "like you" profile, facet filters and results."""
+    base = knowledge_base()
+    args = search_args(request.args)
+    response = base.search(**args.kwargs()) if args.text else None
+    facets = response.facets if response else base.engine().facet_counts(
+        SearchRequest(text="", filters=args.filters))
+    context = {
+        "args": args,
+        "response": response,
+        "results": [result.to_dict() for result in response.results] if response else [],
+        "groups": facet_groups(facets, args.filters),
+        "active": active_filters(args.filters),
+        "clear_url": url_for("pages.search", q=args.text or None, **_profile_params(args)),
+        "examples": EXAMPLES,
+    }
+    if is_partial(request.args):
+        return render_template("_search_results.html", **context)
+    return render_template("search.html", profile_options=_profile_options(base.facets()), **context)
+
+
+@bp.get("/cases/<case_id>")
+def story(case_id: str):
+    """A story: its journey, sections, metadata, the matched passage and similar stories."""
+    base = knowledge_base()
+    meta = base.case_meta(case_id)
+    story = load_story(meta, base.settings.cases_dir)
+    query = (request.args.get("q") or "").strip()
+    section = request.args.get("section")
+    match = find_match(story, section, query) if query and section is not None else None
+    return render_template("story.html", story=story, meta=meta, query=query, match=match,
+                           similar=base.similar(case_id, k=5),
+                           canonical=url_for("pages.story", case_id=case_id, _external=True))
+
+
+@bp.get("/browse")
+def browse():
+    """Every published story, filterable by facets and sorted by date or title."""
+    base = knowledge_base()
+    filters = filter_args(request.args)
+    sort = sort_arg(request.args)
+    cases, facets = browse_cases(base, filters, sort)
+    context = {
+        "cases": cases,
+        "sort": sort,
+        "sorts": SORTS,
+        "groups": facet_groups(facets, filters),
+        "active": active_filters(filters),
+        "clear_url": url_for("pages.browse", sort=None if sort == SORTS[0] else sort),
+    }
+    if is_partial(request.args):
+        return render_template("_browse_results.html", **context)
+    return render_template("browse.html", **context)
+
+
+def _profile_params(args: SearchArgs) -> dict[str, str]:
+    return {PROFILE_PARAMS[key]: value for key, value in args.profile.items()}
+
+
+def _profile_options(facets: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Choices of the "like you" selects: the industries and regions the stories cover."""
+    return {
+        "like_industry": sorted(facets.get("industry", {}), key=str.casefold),
+        "like_size": list(SIZE_BANDS),
+        "like_region": sorted(facets.get("region", {}), key=str.casefold),
+    }
