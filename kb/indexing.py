@@ -41,11 +41,10 @@ def profile_text(case: Case) -> str:
                                     if isinstance(case.extra.get(k), str)), "")
     facts = [
         case.customer,
-        f"Industry: {case.industry}" if case.industry else None,
-        f"Company size: {case.company_size} employees" if case.company_size else None,
-        f"Region: {case.region}" if case.region else None,
-        f"Situation: {', '.join(case.tags)}" if case.tags else None,
-        f"Buying group: {', '.join(case.roles)}" if case.roles else None,
+        " · ".join(part for part in (case.industry, f"{case.company_size} employees" if case.company_size else None,
+                                     case.region) if part),
+        ", ".join(case.tags),
+        ", ".join(case.roles),
         summary,
     ]
     return "\n".join(fact for fact in facts if fact)
@@ -58,7 +57,7 @@ def case_document(case: Case) -> Document:
         for section in case.sections)
     meta = case.metadata()
     meta["content_hash"] = case.content_hash
-    meta["path"] = str(case.path)
+    meta["path"] = str(case.path.resolve())
     return Document(id=case.id, context=case.title, segments=segments, meta=meta)
 
 

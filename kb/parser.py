@@ -31,6 +31,16 @@ from kb.stages import stage_of
 MAX_FILE_BYTES = 1_000_000
 
 _HANDLER = YAMLHandler()
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader, with dates left as text so kb checks them and names their line."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 _HEADING = re.compile(r"^##[ \t]+(?P<title>.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 
@@ -110,10 +120,11 @@ def parse_text(text: str, path: Path, name: str, content_hash: str) -> tuple[Cas
     except yaml.YAMLError as exc:
         return None, [Problem(name, fm_line, f"YAML error: {exc}")]
 
+    fields_line = fm_line + 1  # the opening '---' line, then the fields
     if data is None:
-        return None, [Problem(name, fm_line, "front matter is empty: add at least a title")]
+        return None, [Problem(name, fields_line, "front matter is empty: add at least a title")]
     if not isinstance(data, dict):
-        return None, [Problem(name, fm_line, f"front matter must be a mapping of fields (key: value), not a {_type_name(data)}")]
+        return None, [Problem(name, fields_line, f"front matter must be a mapping of fields (key: value), not a {_type_name(data)}")]
 
     def line_of(key: str) -> int:
         return fm_line + key_lines.get(key, 0)
@@ -150,7 +161,7 @@ def parse_text(text: str, path: Path, name: str, content_hash: str) -> tuple[Cas
 
     title = fields.get("title")
     if "title" not in data:
-        problems.append(Problem(name, fm_line, "title: required field is missing"))
+        problems.append(Problem(name, fields_line, "title: required field is missing"))
     elif not title:
         problems.append(Problem(name, line_of("title"), "title: must not be empty"))
 
@@ -226,7 +237,7 @@ def split_sections(body: str, first_line: int = 1) -> list[Section]:
 
 def _load_yaml(fm_text: str) -> tuple[Any, dict[str, int]]:
     """Load YAML with the safe loader, returning the data and each top-level key's line offset."""
-    loader = yaml.SafeLoader(fm_text)
+    loader = _FrontMatterLoader(fm_text)
     try:
         node = loader.get_single_node()
         key_lines: dict[str, int] = {}

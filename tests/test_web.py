@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from kb.search.engine import FACET_FIELDS
+from kb.stages import STAGES
 from tests.web_fixtures import DRAFT_ID, client, kb_app, web_kb, web_settings  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -119,7 +120,8 @@ def test_filters_narrow_the_results_and_stay_checked(client):
     response = client.get("/", query_string={"q": "bank", "industry": "Banking"})
     narrowed = _story_links(response)
     assert 0 < len(narrowed) < len(everything)
-    assert {link.split("?")[0] for link in narrowed} == {"/cases/baltic-merchant-bank", "/cases/alder-community-credit-union"}
+    banks = {"/cases/baltic-merchant-bank", "/cases/alder-community-credit-union"}
+    assert {link.split("?")[0] for link in narrowed} == banks
     checked = [box for box in _page(response).checkboxes("industry") if "checked" in box]
     assert [box["value"] for box in checked] == ["Banking"]
 
@@ -206,7 +208,8 @@ def test_story_page_highlights_the_matched_section(client):
 
 
 def test_story_page_points_a_profile_match_at_a_glance(client):
-    response = client.get("/cases/alder-community-credit-union", query_string={"q": CREDIT_UNION, "section": "At a glance"})
+    response = client.get("/cases/alder-community-credit-union",
+                          query_string={"q": CREDIT_UNION, "section": "At a glance"})
     html = response.get_data(as_text=True)
     assert 'class="panel glance is-matched"' in html
     assert 'href="#at-a-glance"' in html
@@ -296,7 +299,7 @@ def test_api_case(client):
     assert data["id"] == "andes-cargo" and data["industry"] == "Logistics"
     assert data["url"] == "http://localhost/cases/andes-cargo"
     assert "path" not in data
-    assert [s["stage"] for s in data["sections"]] == ["situation", "recognizing", "aligning", "changing", "results", "lessons"]
+    assert [s["stage"] for s in data["sections"]] == list(STAGES)
     assert all(set(s) == {"title", "stage", "stage_label", "html"} for s in data["sections"])
     assert data["sections"][0]["html"].startswith("<p>")
 

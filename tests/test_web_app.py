@@ -117,7 +117,7 @@ def test_story_journey_links_the_first_section_of_each_stage(story):
 
 def test_find_match(story):
     match = find_match(story, "Background", "problem")
-    assert (match.anchor, match.where) == ("section-background", "Background")
+    assert (match.anchor, match.where) == ("section-background", "the section “Background”")
     assert "<mark>problem</mark>" in match.html
     assert find_match(story, "", "intro").anchor == "introduction"
     profile = find_match(story, "At a glance", "deposits")
@@ -179,7 +179,8 @@ def test_unknown_routes_are_404_in_the_format_asked_for(unindexed_app):
     assert page.status_code == 404 and "text/html" in page.content_type
     api = client.get("/api/no-such-route")
     assert api.status_code == 404
-    assert api.get_json() == {"error": {"status": 404, "message": "no such API route: the routes are described at /api/openapi.json"}}
+    message = "no such API route: the routes are described at /api/openapi.json"
+    assert api.get_json() == {"error": {"status": 404, "message": message}}
     assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
 
 

@@ -38,13 +38,16 @@ def web_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def web_kb(web_settings: Settings):
+def web_kb(web_settings: Settings, request: pytest.FixtureRequest):
     """The corpus indexed with the real model, and one knowledge base sharing that model."""
     from indexer import Embedder
     from kb.indexing import index_cases
     from kb.service import KnowledgeBase
 
-    embedder = Embedder(web_settings.model)
+    try:
+        embedder = request.getfixturevalue("embedder")  # the suite's shared model, when conftest has one
+    except pytest.FixtureLookupError:
+        embedder = Embedder(web_settings.model)
     index_cases(web_settings, embedder=embedder)
     return KnowledgeBase(web_settings, embedder=embedder)
 

@@ -32,8 +32,12 @@ def browse_cases(base: KnowledgeBase, filters: dict[str, tuple[str, ...]],
     else:
         cases.sort(key=lambda meta: str(meta.get("title") or "").casefold())
         cases.sort(key=lambda meta: meta.get("published") or "", reverse=True)
-    facets = engine.facet_counts(SearchRequest(text="", filters=filters))
-    return cases, facets
+    return cases, facet_counts(base, filters)
+
+
+def facet_counts(base: KnowledgeBase, filters: dict[str, tuple[str, ...]]) -> dict[str, dict[str, int]]:
+    """Facet counts over the published cases, each facet counted under every other filter."""
+    return base.engine().facet_counts(SearchRequest(text="", filters=filters))
 
 
 def _matches(meta: dict[str, Any], filters: dict[str, tuple[str, ...]]) -> bool:

@@ -46,7 +46,8 @@ def describe(exc: Exception) -> tuple[int, str]:
             return status, str(exc)
     if isinstance(exc, CaseFormatError):
         first = exc.problems[0].message if exc.problems else "unreadable"
-        return 503, f"this story's file changed since it was indexed and cannot be read ({first}): fix it and run `kb index`"
+        return 503, (f"this story's file changed since it was indexed and cannot be read ({first}): "
+                     "fix it and run `kb index`")
     if isinstance(exc, HTTPException):
         status = exc.code or 500
         if status == 404:

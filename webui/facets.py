@@ -14,7 +14,7 @@ FACET_LABELS: dict[str, str] = {
     "company_size": "Company size",
     "region": "Region",
     "stage": "Journey stage",
-    "tags": "Situation",
+    "tags": "Tags",
 }
 #: Tag values shown (the most frequent), besides any already selected.
 TOP_TAGS = 12

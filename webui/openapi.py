@@ -24,7 +24,8 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _filter(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description + " Repeatable: any value matches.",
+    return {"name": name, "in": "query", "required": False,
+            "description": description + " Repeatable: any value matches.",
             "schema": {"type": "array", "items": schema or _STRING}, "style": "form", "explode": True}
 
 
@@ -37,8 +38,11 @@ _ERRORS = {
     "400": {"$ref": "#/components/responses/BadRequest"},
     "503": {"$ref": "#/components/responses/Unavailable"},
 }
-_CASE_ID = {"name": "case_id", "in": "path", "required": True, "description": "The case id (its file name without .md).",
+_CASE_ID = {"name": "case_id", "in": "path", "required": True,
+            "description": "The case id (its file name without .md).",
             "schema": {"type": "string", "pattern": "^[a-z0-9-]+$"}}
+_SIZE_ENUM = {"type": "string", "enum": list(SIZE_BANDS)}
+_STAGE_ENUM = {"type": "string", "enum": list(STAGES)}
 _K = {"name": "k", "in": "query", "required": False,
       "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS}}
 
@@ -166,7 +170,8 @@ SCHEMAS: dict[str, Any] = {
 RESPONSES: dict[str, Any] = {
     "BadRequest": _json(_ref("Error"), "The request is unusable (blank query, bad k, unknown filter value)."),
     "NotFound": _json(_ref("Error"), "No published case has this id."),
-    "Unavailable": _json(_ref("Error"), "No usable index (not built, corrupt, or another format): the message says what to do."),
+    "Unavailable": _json(_ref("Error"),
+                         "No usable index (not built, corrupt, or another format): the message says what to do."),
 }
 
 
@@ -184,20 +189,22 @@ def openapi_spec() -> dict[str, Any]:
             "/api/search": {"get": {
                 "operationId": "search",
                 "summary": "Rank published cases for a prospect's situation",
-                "description": "The same JSON as `kb search --json`. Filters narrow the cases; the profile raises them.",
+                "description": ("The same JSON as `kb search --json`. "
+                                "Filters narrow the cases; the profile raises them."),
                 "parameters": [
                     {"name": "q", "in": "query", "required": True,
                      "description": f"The prospect's situation in plain words (cut at {MAX_QUERY_CHARS} characters).",
                      "schema": {"type": "string", "minLength": 1}},
-                    {**_K, "description": "How many cases to return (default 10).", "schema": {**_K["schema"], "default": 10}},
+                    {**_K, "description": "How many cases to return (default 10).",
+                     "schema": {**_K["schema"], "default": 10}},
                     _filter("industry", "Only cases of this industry."),
-                    _filter("company_size", "Only cases of this employee band.", {"type": "string", "enum": list(SIZE_BANDS)}),
+                    _filter("company_size", "Only cases of this employee band.", _SIZE_ENUM),
                     _filter("region", "Only cases of this region."),
-                    _filter("stage", "Match only passages of this journey stage.", {"type": "string", "enum": list(STAGES)}),
+                    _filter("stage", "Match only passages of this journey stage.", _STAGE_ENUM),
                     _filter("tags", "Only cases with this tag."),
                     _filter("products", "Only cases with this product."),
                     _profile("like_industry", "The prospect's industry."),
-                    _profile("like_size", "The prospect's employee band.", {"type": "string", "enum": list(SIZE_BANDS)}),
+                    _profile("like_size", "The prospect's employee band.", _SIZE_ENUM),
                     _profile("like_region", "The prospect's region."),
                 ],
                 "responses": {"200": _json(_ref("SearchResponse"), "Ranked cases, facets and notices."), **_ERRORS},

@@ -149,5 +149,7 @@ def find_match(story: Story, section: str | None, query: str) -> Match:
     """
     found = story.section(section)
     if found is not None:
-        return Match(found.anchor, found.title or "Introduction", matched_passage(found.text, query))
-    return Match(GLANCE_ANCHOR, "At a glance", matched_passage(story.meta.get("summary") or "", query))
+        where = f"the section “{found.title}”" if found.title else "the introduction"
+        return Match(found.anchor, where, matched_passage(found.text, query))
+    return Match(GLANCE_ANCHOR, "the story's profile (At a glance)",
+                 matched_passage(story.meta.get("summary") or "", query))

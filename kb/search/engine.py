@@ -17,6 +17,7 @@ import numpy as np
 
 from indexer import Embedder, IndexVersion
 
+from kb.indexing import PROFILE_SECTION
 from kb.search.query import FILTER_FIELDS, PROFILE_FIELDS, SearchRequest
 from kb.search.settings import RankingSettings
 from kb.search.snippets import make_snippet, query_terms
@@ -232,13 +233,15 @@ class SearchEngine:
         span = version.doc_range(doc_id)
         stage_ok = request.filters.get("stage")
         passages = [i for i in span if not stage_ok or version.passages[i].stage in stage_ok]
-        sims = version.vectors[passages] @ query_vector
-        top_lex = max((lexical.get(i, 0.0) for i in passages), default=0.0) or 1.0
+        # Show story text: the profile passage (no section stage, first) only when nothing else is left.
+        story = [i for i in passages if version.passages[i].section != PROFILE_SECTION]
+        shown = story or passages
+        similarity = float(np.max(version.vectors[passages] @ query_vector))
+        sims = version.vectors[shown] @ query_vector
+        top_lex = max((lexical.get(i, 0.0) for i in shown), default=0.0) or 1.0
         # The passage shown is the one best on both signals together.
-        blend = [sims[j] + 0.5 * lexical.get(i, 0.0) / top_lex for j, i in enumerate(passages)]
-        chosen = passages[int(np.argmax(blend))]
-        passage = version.passages[chosen]
-        similarity = float(np.max(sims))
+        blend = [sims[j] + 0.5 * lexical.get(i, 0.0) / top_lex for j, i in enumerate(shown)]
+        passage = version.passages[shown[int(np.argmax(blend))]]
         snippet = make_snippet(passage.text, terms)
         meta = version.doc_meta[doc_id]
         attributes = tuple(f"{key.replace('_', ' ')} {meta.get(key)}" for key, value in request.profile.items()
@@ -254,7 +257,7 @@ class SearchEngine:
     def _doc_mask(self, filters: dict[str, tuple[str, ...]], include_drafts: bool) -> np.ndarray:
         mask = np.ones(len(self.version.doc_ids), dtype=bool)
         for doc, values in enumerate(self._doc_values):
-            if not include_drafts and "status" not in filters and values["status"] == {"draft"}:
+            if not include_drafts and values["status"] == {"draft"}:  # never shown, whatever the filters
                 mask[doc] = False
                 continue
             for key, wanted in filters.items():

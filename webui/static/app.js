@@ -2,7 +2,7 @@
  *
  * - Live filters: changing a control marked data-live in a form marked data-live-form
  *   fetches the same URL with partial=1, swaps the results region, and pushes the URL;
- *   the back button restores the previous results.
+ *   the back button restores the previous results. Submitting leaves empty fields out of the URL.
  * - Story page: "Copy link" and "Print" buttons.
  */
 (function () {
@@ -50,7 +50,7 @@
     if (!region) { return; }
     var shown = window.location.pathname + window.location.search;
     var pending = null;
-    history.replaceState({ kb: true }, "", shown);
+    history.replaceState({ kb: true }, "");
 
     function swap(html, focusKey) {
       var panel = region.querySelector("[data-filter-panel]");
@@ -95,6 +95,11 @@
       var el = event.target;
       if (el.form !== form || !el.hasAttribute("data-live")) { return; }
       load(queryOf(form), true, region.contains(el) ? { name: el.name, value: el.value } : null);
+    });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      window.location.assign(queryOf(form)); // a full page load, without the empty fields
     });
 
     window.addEventListener("popstate", function () {

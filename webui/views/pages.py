@@ -7,8 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from kb.cases import SIZE_BANDS
-from kb.search import SearchRequest
-from webui.browse import browse_cases
+from webui.browse import browse_cases, facet_counts
 from webui.facets import active_filters, facet_groups
 from webui.params import PROFILE_PARAMS, SORTS, SearchArgs, filter_args, is_partial, search_args, sort_arg
 from webui.stories import find_match, load_story
@@ -30,8 +29,7 @@ def search():
     base = knowledge_base()
     args = search_args(request.args)
     response = base.search(**args.kwargs()) if args.text else None
-    facets = response.facets if response else base.engine().facet_counts(
-        SearchRequest(text="", filters=args.filters))
+    facets = response.facets if response else facet_counts(base, args.filters)
     context = {
         "args": args,
         "response": response,

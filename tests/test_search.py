@@ -1,0 +1,191 @@
+"""Hybrid search on the real model and index: relevance, filters, boosts, snippets, weak matches."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kb.cli import cli
+from kb.errors import InvalidQueryError
+from kb.search.query import MAX_QUERY_CHARS
+
+BANK = "mid-size regional bank, deposits leaking to fintech apps, IT and compliance can't agree on what to do"
+
+
+def ids(response):
+    return [r.id for r in response.results]
+
+
+def test_situation_finds_the_story_with_the_passage_that_shows_it(knowledge_base):
+    response = knowledge_base.search(BANK, k=5)
+    top = response.results[0]
+    assert top.id == "harbourview-savings-bank"
+    assert not top.weak
+    assert "<mark>" in top.snippet_html
+    assert top.why.similarity > 0.4 and top.why.terms
+    assert top.stage in {"situation", "recognizing", "aligning", "changing", "results", "lessons", None}
+    assert len(set(ids(response))) == len(ids(response)), "one entry per case"
+
+
+def test_every_mode_ranks_and_drafts_stay_hidden(knowledge_base):
+    for mode in ("hybrid", "dense", "lexical"):
+        found = ids(knowledge_base.search("reinsurance merger duplicate claims platforms", k=13, mode=mode))
+        assert "atlas-reinsurance-partners" not in found
+    asked = knowledge_base.search("reinsurance merger", k=13, filters={"status": ["draft"]})
+    assert asked.results == [], "a status filter never reveals drafts to a seller"
+    with_drafts = knowledge_base.search("reinsurance merger duplicate claims platforms", k=3, include_drafts=True)
+    assert ids(with_drafts)[0] == "atlas-reinsurance-partners"
+
+
+def test_filters_apply_before_the_cut(knowledge_base):
+    response = knowledge_base.search(BANK, k=10, filters={"industry": ["Hospitality"]})
+    assert ids(response) == ["saltmarsh-inns"], "a filter never starves the results"
+    sized = knowledge_base.search("costs", k=10, filters={"company_size": ["1-50"]})
+    assert ids(sized) and all(r.meta["company_size"] == "1-50" for r in sized.results)
+    nothing = knowledge_base.search(BANK, k=10, filters={"region": ["Antarctica"]})
+    assert nothing.results == []
+
+
+def test_stage_filter_matches_only_passages_of_that_stage(knowledge_base):
+    response = knowledge_base.search(BANK, k=5, filters={"stage": ["lessons"]})
+    assert response.results and all(r.stage == "lessons" for r in response.results)
+
+
+def test_facets_count_the_filtered_set_disjunctively(knowledge_base):
+    response = knowledge_base.search(BANK, k=10, filters={"industry": ["Banking"]})
+    assert response.facets["industry"]["Banking"] == 3
+    assert response.facets["industry"]["Hospitality"] == 1, "other values of the filtered facet stay visible"
+    assert sum(response.facets["company_size"].values()) == 3
+    assert "Insurance" not in knowledge_base.search(BANK).facets["industry"], "drafts are not counted"
+
+
+def test_profile_boost_raises_matching_cases_without_excluding_others(knowledge_base):
+    query = "customers leaving and we don't know why"
+    plain = knowledge_base.search(query, k=12)
+    boosted = knowledge_base.search(query, k=12, profile={"industry": "Hospitality"})
+    before, after = ids(plain).index("saltmarsh-inns"), ids(boosted).index("saltmarsh-inns")
+    assert before > 0 and after < before
+    assert set(ids(boosted)) == set(ids(plain)), "nothing is excluded"
+    boost = knowledge_base.ranking.boosts["industry"]
+    assert boosted.results[after].score == pytest.approx(plain.results[before].score + boost)
+    assert boosted.results[after].why.attributes == ("industry Hospitality",)
+
+
+def test_aggregation_gives_one_entry_per_case_scored_by_its_best_passages(knowledge_base):
+    engine = knowledge_base.engine()
+    version = engine.version
+    first, second = version.doc_range("tallgrass-tools")[:2]
+    scores = engine._aggregate({first: 2.0, second: 1.0})
+    assert scores == {version.doc_ids.index("tallgrass-tools"): pytest.approx(2.0 + 0.3 * 1.0)}
+    many = {i: 1.0 for i in version.doc_range("tallgrass-tools")}
+    assert engine._aggregate(many)[version.doc_ids.index("tallgrass-tools")] == pytest.approx(1.3), \
+        "a long story does not win by volume"
+
+
+def test_nonsense_is_marked_weak_with_a_notice(knowledge_base):
+    response = knowledge_base.search("zxqv plorkin wibble frobnicate", k=3)
+    assert response.results and response.all_weak
+    assert any("no strong match" in notice for notice in response.notices)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", None])
+def test_blank_query_is_refused(knowledge_base, text):
+    with pytest.raises(InvalidQueryError, match="the query is empty"):
+        knowledge_base.search(text)
+
+
+def test_very_long_and_unicode_queries_work(knowledge_base):
+    long = ("regional bank losing deposits " * 600)[:12_000]
+    response = knowledge_base.search(long, k=3)
+    assert response.results[0].id == "harbourview-savings-bank"
+    assert response.notices[0].startswith("the query was cut to its first")
+    assert len(response.query) <= MAX_QUERY_CHARS
+    for text in ("банк теряет депозиты", "銀行の預金流出", "🏦💸 fintech", "caf\u00e9 na\u00efve \u0000 nul"):
+        assert knowledge_base.search(text, k=2).results
+
+
+def test_bad_filter_values_are_refused(knowledge_base):
+    with pytest.raises(InvalidQueryError, match="company_size 'huge' is not one of"):
+        knowledge_base.search("x", filters={"company_size": ["huge"]})
+    with pytest.raises(InvalidQueryError, match="unknown filter 'colour'"):
+        knowledge_base.search("x", filters={"colour": ["red"]})
+    with pytest.raises(InvalidQueryError, match="k must be a whole number from 1 to 100"):
+        knowledge_base.search("x", k=0)
+
+
+def test_similar_cases_by_vectors(knowledge_base):
+    similar = knowledge_base.similar("harbourview-savings-bank", k=3)
+    assert len(similar) == 3
+    assert "harbourview-savings-bank" not in [s["id"] for s in similar]
+    assert "atlas-reinsurance-partners" not in [s["id"] for s in similar]
+    assert similar[0]["similarity"] >= similar[-1]["similarity"]
+
+
+def test_snippet_window_and_highlighting():
+    from kb.search.snippets import make_snippet, query_terms
+
+    text = "Filler words here. " * 40 + "Deposits were leaking to fintech apps every quarter. " + "More filler. " * 40
+    snippet = make_snippet(text, query_terms("deposit leakage fintech"), width=120)
+    assert snippet.clipped_start and snippet.clipped_end
+    assert "<mark>Deposits</mark>" in snippet.html() and "<mark>fintech</mark>" in snippet.html()
+    hostile = make_snippet("<script>alert(1)</script> deposits", query_terms("deposits"))
+    assert "<script>" not in hostile.html() and "&lt;script&gt;" in hostile.html()
+
+
+def test_cli_search_json_shape(runner, small_settings):
+    env = {"KB_CASES": str(small_settings.cases_dir), "KB_DATA": str(small_settings.data_dir)}
+    result = runner.invoke(cli, ["search", BANK, "-k", "3", "--json", "--like-industry", "Banking"], env=env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["query"] == BANK
+    assert set(data["results"][0]) >= {"id", "title", "customer", "score", "snippet", "section", "stage", "why", "weak"}
+    assert set(data["facets"]) == {"industry", "company_size", "region", "stage", "tags"}
+    text = runner.invoke(cli, ["search", BANK, "-k", "2"], env=env)
+    assert text.exit_code == 0
+    assert text.stdout.startswith("1. ") and "why: meaning of the passage" in text.stdout
+    empty = runner.invoke(cli, ["search", "  "], env=env)
+    assert empty.exit_code == 1
+    assert empty.stderr.strip() == "Error: the query is empty: describe the prospect's situation in a few words"
+
+
+def test_cli_batch_loads_once_and_writes_one_line_per_query(runner, small_settings, tmp_path):
+    env = {"KB_CASES": str(small_settings.cases_dir), "KB_DATA": str(small_settings.data_dir)}
+    batch = tmp_path / "q.jsonl"
+    batch.write_text("\n".join(json.dumps(row) for row in [
+        {"id": "q1", "text": BANK},
+        {"id": "q2", "text": "foundry scrap rate", "industry": "Manufacturing"},
+        {"id": "q3", "text": ""},
+    ]) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["search", "--batch", str(batch), "-k", "2"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["q1", "q2", "q3"]
+    assert lines[0]["results"][0]["id"] == "harbourview-savings-bank"
+    assert len(lines[0]["results"]) == 2 and set(lines[0]["results"][0]) == {"id", "score"}
+    assert [r["id"] for r in lines[1]["results"]] == ["copperline-castings"] or lines[1]["results"][0]["id"] == "copperline-castings"
+    assert lines[2]["results"] == [] and "empty" in lines[2]["error"]
+
+
+def test_eval_prints_all_three_rankings(runner, small_settings, tmp_path):
+    env = {"KB_CASES": str(small_settings.cases_dir), "KB_DATA": str(small_settings.data_dir)}
+    queries = tmp_path / "judged.jsonl"
+    queries.write_text(json.dumps({"id": "1", "text": BANK, "rel": {"harbourview-savings-bank": 2}}) + "\n",
+                       encoding="utf-8")
+    result = runner.invoke(cli, ["eval", "--queries", str(queries)], env=env)
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[2:]}
+    assert set(rows) == {"hybrid", "dense", "lexical"}
+    assert rows["hybrid"] == ["1.000", "1.000", "1.000"]
+
+
+def test_metrics():
+    from kb.evaluation import mrr_at, ndcg_at, recall_at
+
+    rel = {"a": 2, "b": 1}
+    assert ndcg_at(["a", "b"], rel) == 1.0
+    assert ndcg_at(["x", "y"], rel) == 0.0
+    assert ndcg_at(["b", "a"], rel) == pytest.approx((1 + 3 / np.log2(3)) / (3 + 1 / np.log2(3)))
+    assert mrr_at(["b", "x", "a"], rel) == pytest.approx(1 / 3), "MRR counts the first grade-2 hit"
+    assert recall_at(["x", "b", "y", "z", "w", "a"], rel) == 0.5
