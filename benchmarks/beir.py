@@ -26,6 +26,7 @@ import argparse
 import csv
 import json
 import os
+import platform
 import re
 import sys
 import tempfile
@@ -194,6 +195,12 @@ def run_queries(kb, queries: list[Query], mode: str, k: int) -> tuple[list[list[
 
 # -- the run ------------------------------------------------------------------------------
 
+def machine() -> str:
+    """CPU count, platform and load (other work on the machine skews the times)."""
+    load = "; load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
+    return f"{os.cpu_count()} CPUs; {platform.platform()}; Python {platform.python_version()}{load}"
+
+
 def build(store, documents, embedder, reuse: bool):
     """Build (or, with reuse, update) the index, printing progress to stderr."""
     from indexer import build_index
@@ -225,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     from kb.service import KnowledgeBase
     from kb.settings import load_settings
 
+    print(f"machine: {machine()}")
     queries = read_queries(args.data)
     if args.limit:
         queries = queries[: args.limit]
@@ -258,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             fused = [rrf((d, l))[:K] for d, l in zip(dense, lexical)]
             rows.append(score(f"plain RRF of dense+lexical top-{RRF_DEPTH} (baseline)", fused, queries))
 
+    print(f"machine at the end: {machine()}")
     print(f"BEIR SciFact ({args.data}): {len(documents)} abstracts, {len(queries)} test queries"
           + (f" (first {args.limit} only: not comparable with published figures)" if args.limit else ""))
     what = ("updated (reused unchanged abstracts)" if reuse else "built from scratch")

@@ -80,8 +80,10 @@ def machine() -> str:
         pass
     import torch
 
+    load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
     return (f"{cpus} CPUs ({usable} usable){', ' + model if model else ''}; {platform.platform()}; "
-            f"Python {platform.python_version()}; torch {torch.__version__} with {torch.get_num_threads()} threads")
+            f"Python {platform.python_version()}; torch {torch.__version__} with {torch.get_num_threads()} threads; "
+            f"{load}")
 
 
 def timed(function, *args, **kwargs):
@@ -186,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         ("incremental, nothing changed", f"{unchanged_seconds:.2f} s", _share(unchanged_seconds, build)),
     ]
     print()
+    if hasattr(os, "getloadavg"):
+        print("load average at the end: {:.2f} {:.2f} {:.2f} (other work on the machine skews the times)"
+              .format(*os.getloadavg()))
     print(f"{len(cases)} cases, {len(texts)} passages; best of {args.rounds} rounds "
           f"(raw: {_spread(raw_times)}; build: {_spread(build_times)}); changed case: {changed_id}")
     _table(("measure", "time", "rate / share"), rows)

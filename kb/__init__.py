@@ -6,6 +6,8 @@ web layer (``webui``) and the CLI (``kb.cli``) call it; it never imports either.
 
 from kb.cases import SIZE_BANDS, STATUSES, Case, Problem, Section
 from kb.corpus import Corpus, load_corpus, validate
+from kb.indexing import PROFILE_SECTION
+from kb.text import plain_text
 from kb.errors import (
     CaseExistsError,
     CaseFormatError,
@@ -33,12 +35,14 @@ __all__ = [
     "InvalidQueryError",
     "InvalidSlugError",
     "KbError",
+    "PROFILE_SECTION",
     "Problem",
     "Section",
     "Settings",
     "load_corpus",
     "load_settings",
     "parse_case",
+    "plain_text",
     "read_case",
     "render_markdown",
     "sanitize",

@@ -40,3 +40,35 @@ class InvalidQueryError(KbError):
 
 class ConfigError(KbError):
     """A setting has a value kb cannot use."""
+
+
+class UserError(KbError):
+    """A user cannot be added, found or changed as asked."""
+
+
+class AuthenticationError(KbError):
+    """A name and password do not match a user."""
+
+
+class LoginThrottledError(AuthenticationError):
+    """Too many failed logins: the next attempt must wait.
+
+    Attributes:
+        retry_after: Seconds to wait before trying again.
+    """
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ConcurrentEditError(KbError):
+    """The case file changed on disk since the editor opened it.
+
+    Attributes:
+        current_text: What the file holds now, so neither version is lost.
+    """
+
+    def __init__(self, message: str, current_text: str):
+        super().__init__(message)
+        self.current_text = current_text

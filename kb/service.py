@@ -12,8 +12,9 @@ from typing import Any
 
 from indexer import Embedder, IndexStore, IndexVersion
 
-from kb.errors import CaseNotFoundError
+from kb.errors import CaseNotFoundError, InvalidQueryError
 from kb.search import RankingSettings, Response, SearchEngine, make_request
+from kb.search.query import MAX_RESULTS
 from kb.settings import Settings
 
 #: Seconds between checks of the index's CURRENT pointer.
@@ -90,15 +91,33 @@ class KnowledgeBase:
     def similar(self, case_id: str, k: int = 5, include_drafts: bool = False) -> list[dict[str, Any]]:
         """The cases nearest to a case by their vectors, with their metadata and similarity."""
         self.case_meta(case_id, include_drafts)
+        if not isinstance(k, int) or not 1 <= k <= MAX_RESULTS:
+            raise InvalidQueryError(f"k must be a whole number from 1 to {MAX_RESULTS}")
         engine = self.engine()
         return [{**engine.version.doc_meta[doc_id], "similarity": round(score, 4)}
                 for doc_id, score in engine.similar(case_id, k, include_drafts)]
 
-    def facets(self, include_drafts: bool = False) -> dict[str, dict[str, int]]:
-        """Facet counts over every case shown to the reader."""
-        from kb.search.query import SearchRequest
+    def facets(self, filters: dict | None = None, include_drafts: bool = False) -> dict[str, dict[str, int]]:
+        """Facet counts over the cases shown to the reader, each facet under every other filter."""
+        request, _ = make_request("*", filters=filters, include_drafts=include_drafts)
+        return self.engine().facet_counts(request)
 
-        return self.engine().facet_counts(SearchRequest(text="", include_drafts=include_drafts))
+    def list_cases(self, filters: dict | None = None, sort: str = "date",
+                   include_drafts: bool = False) -> list[dict[str, Any]]:
+        """The metadata of the cases matching filters, newest first (``sort="date"``) or by title.
+
+        Raises:
+            InvalidQueryError: a bad filter or sort.
+        """
+        if sort not in ("date", "title"):
+            raise InvalidQueryError("sort must be date or title")
+        request, _ = make_request("*", filters=filters, include_drafts=include_drafts)
+        engine = self.engine()
+        cases = [engine.version.doc_meta[i] for i in engine.matching(request.filters, include_drafts)]
+        cases.sort(key=lambda meta: (str(meta.get("title") or "").casefold(), meta["id"]))
+        if sort == "date":
+            cases.sort(key=lambda meta: meta.get("published") or "", reverse=True)
+        return cases
 
     def health(self) -> dict[str, Any]:
         """Index version, counts and model, for monitoring."""

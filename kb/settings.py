@@ -43,6 +43,11 @@ class Settings:
     def index_path(self) -> Path:
         return self.index_dir if self.index_dir is not None else self.data_dir / "index"
 
+    @property
+    def database_path(self) -> Path:
+        """The SQLite database of users and the search log: DATA_DIR/kb.sqlite3."""
+        return self.data_dir / "kb.sqlite3"
+
 
 def load_settings(environ: dict[str, str] | None = None, **given: Any) -> Settings:
     """Build settings from the environment, then from the given values that are not None."""

@@ -189,3 +189,19 @@ def test_metrics():
     assert ndcg_at(["b", "a"], rel) == pytest.approx((1 + 3 / np.log2(3)) / (3 + 1 / np.log2(3)))
     assert mrr_at(["b", "x", "a"], rel) == pytest.approx(1 / 3), "MRR counts the first grade-2 hit"
     assert recall_at(["x", "b", "y", "z", "w", "a"], rel) == 0.5
+
+
+def test_list_cases_and_facets_for_browsing(knowledge_base):
+    banks = knowledge_base.list_cases({"industry": ["Banking"]}, sort="title")
+    assert len(banks) == 3 and all(c["industry"] == "Banking" for c in banks)
+    assert [c["title"] for c in banks] == sorted((c["title"] for c in banks), key=str.casefold)
+    dated = knowledge_base.list_cases()
+    assert [c["published"] for c in dated] == sorted((c["published"] for c in dated), reverse=True)
+    assert "atlas-reinsurance-partners" not in [c["id"] for c in dated]
+    assert len(knowledge_base.list_cases({"stage": ["lessons"]})) >= 10
+    facets = knowledge_base.facets({"industry": ["Banking"]})
+    assert sum(facets["region"].values()) == 3
+    with pytest.raises(InvalidQueryError):
+        knowledge_base.list_cases(sort="popularity")
+    with pytest.raises(InvalidQueryError):
+        knowledge_base.similar("harbourview-savings-bank", k=0)

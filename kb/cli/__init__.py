@@ -44,6 +44,7 @@ from kb.cli import cases as _cases  # noqa: E402,F401  (registers commands)
 from kb.cli import index as _index  # noqa: E402,F401
 from kb.cli import search as _search  # noqa: E402,F401
 from kb.cli import serve as _serve  # noqa: E402,F401
+from kb.cli import users as _users  # noqa: E402,F401
 
 __all__ = ["cli", "main"]
 

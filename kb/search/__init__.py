@@ -3,6 +3,7 @@
 from kb.search.engine import FACET_FIELDS, Response, Result, SearchEngine, Why
 from kb.search.query import FILTER_FIELDS, MAX_QUERY_CHARS, PROFILE_FIELDS, SearchRequest, make_request
 from kb.search.settings import RankingSettings
+from kb.search.snippets import Snippet, make_snippet, query_terms
 
 __all__ = [
     "FACET_FIELDS",
@@ -14,6 +15,9 @@ __all__ = [
     "Result",
     "SearchEngine",
     "SearchRequest",
+    "Snippet",
     "Why",
     "make_request",
+    "make_snippet",
+    "query_terms",
 ]

@@ -148,6 +148,11 @@ class SearchEngine:
                                     "the closest ones are shown as weak matches")
         return response
 
+    def matching(self, filters: dict[str, tuple[str, ...]], include_drafts: bool = False) -> list[str]:
+        """Ids of the cases matching filters (a stage filter: cases that tell that stage)."""
+        mask = self._doc_mask(filters, include_drafts)
+        return [self.version.doc_ids[i] for i in np.flatnonzero(mask)]
+
     def similar(self, doc_id: str, k: int = 5, include_drafts: bool = False) -> list[tuple[str, float]]:
         """The cases nearest to a case, by the mean of their passage vectors."""
         centroids = self._centroids()
@@ -298,9 +303,7 @@ class SearchEngine:
 def _facet_values(meta: dict[str, Any]) -> dict[str, set[str]]:
     values: dict[str, set[str]] = {}
     for key in FILTER_FIELDS:
-        if key == "stage":
-            continue
-        raw = meta.get(key)
+        raw = meta.get("stages") if key == "stage" else meta.get(key)
         items = [raw] if isinstance(raw, str) else list(raw or [])
         values[key] = {str(item).casefold() for item in items}
     values["status"] = values.get("status") or {"published"}

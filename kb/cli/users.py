@@ -1,0 +1,87 @@
+"""``kb users``: managing who can sign in to the web UI, and with which role."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from kb.cli import cli
+from kb.cli.options import json_option, settings_options
+
+ROLE_CHOICES = ("seller", "marketer", "admin")
+
+
+@cli.group()
+def users():
+    """Manage web UI users: sellers read, marketers also write, admins also manage.
+
+    Users live in DATA_DIR/kb.sqlite3 (KB_DATA, default .kb).
+
+    Example:
+
+        kb users add dana --role marketer
+    """
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLE_CHOICES), default="seller", show_default=True,
+              help="What the user may do.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@settings_options
+def add_user(name, role, password_stdin, settings):
+    """Add a user; the password is prompted for (never echoed) unless --password-stdin.
+
+    Example:
+
+        kb users add dana --role marketer
+    """
+    from kb.users import UserStore
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    UserStore(settings.database_path).add(name, role, password)
+    click.echo(f"added {name} ({role})")
+
+
+@users.command("list")
+@json_option
+@settings_options
+def list_users(as_json, settings):
+    """List users with their roles.
+
+    Example:
+
+        kb users list
+    """
+    import json
+
+    from kb.users import UserStore
+
+    rows = UserStore(settings.database_path).list()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no users yet: add one with `kb users add NAME --role admin`")
+    for row in rows:
+        click.echo(f"{row['name']:<24} {row['role']:<9} since {row['created_at']}")
+
+
+@users.command("remove")
+@click.argument("name")
+@settings_options
+def remove_user(name, settings):
+    """Remove a user.
+
+    Example:
+
+        kb users remove dana
+    """
+    from kb.users import UserStore
+
+    UserStore(settings.database_path).remove(name)
+    click.echo(f"removed {name}")
