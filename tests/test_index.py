@@ -179,3 +179,42 @@ def test_kb_index_reports_skipped_files_and_exits_2(tiny, runner):
     strict = runner.invoke(cli, ["index", "-q", "--strict"], env=env)
     assert strict.exit_code == 1
     assert "nothing was indexed (--strict)" in strict.stderr
+
+
+def _run_in_terminal(args, env, cwd):
+    """Run a command with a pseudo-terminal (100 columns) as stdout and stderr; return its output."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    process = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    process.wait(timeout=120)
+    os.close(master)
+    return process.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_bar_on_a_terminal_and_silence_otherwise(tiny, runner):
+    env = {**os.environ, "KB_CASES": str(tiny.cases_dir), "KB_DATA": str(tiny.data_dir), "HF_HUB_OFFLINE": "1"}
+    code, output = _run_in_terminal([sys.executable, "-m", "kb", "index"], env, REPO)
+    assert code == 0, output
+    assert "embedding: 100%" in output and "passage/s" in output
+    assert output.rstrip().splitlines()[-1].startswith("3 cases, ")
+
+    code, quiet = _run_in_terminal([sys.executable, "-m", "kb", "index", "--full", "--quiet"], env, REPO)
+    assert code == 0 and "embedding" not in quiet
+
+    piped = runner.invoke(cli, ["index", "--full"], env={"KB_CASES": str(tiny.cases_dir), "KB_DATA": str(tiny.data_dir)})
+    assert piped.exit_code == 0 and piped.stderr == ""
