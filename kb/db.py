@@ -23,6 +23,31 @@ MIGRATIONS: list[str] = [
     CREATE INDEX login_failures_name ON login_failures (name, at);
     CREATE INDEX login_failures_client ON login_failures (client, at);
     """,
+    # The search log (kb.searchlog): what was searched, what came back, what was opened.
+    # No IP addresses or user agents; the user name only when someone was signed in.
+    """
+    CREATE TABLE searches (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        user TEXT,
+        query TEXT NOT NULL,
+        filters TEXT NOT NULL DEFAULT '{}',
+        profile TEXT NOT NULL DEFAULT '{}',
+        mode TEXT NOT NULL DEFAULT 'hybrid',
+        results TEXT NOT NULL DEFAULT '[]',
+        weak INTEGER NOT NULL CHECK (weak IN (0, 1))
+    );
+    CREATE INDEX searches_at ON searches (at);
+    CREATE TABLE opens (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        search_id INTEGER REFERENCES searches (id) ON DELETE SET NULL,
+        case_id TEXT NOT NULL,
+        user TEXT
+    );
+    CREATE INDEX opens_at ON opens (at);
+    CREATE INDEX opens_search ON opens (search_id);
+    """,
 ]
 
 

@@ -42,6 +42,7 @@ def main() -> None:
 
 from kb.cli import cases as _cases  # noqa: E402,F401  (registers commands)
 from kb.cli import index as _index  # noqa: E402,F401
+from kb.cli import insights as _insights  # noqa: E402,F401
 from kb.cli import search as _search  # noqa: E402,F401
 from kb.cli import serve as _serve  # noqa: E402,F401
 from kb.cli import users as _users  # noqa: E402,F401

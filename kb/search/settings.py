@@ -38,4 +38,4 @@ class RankingSettings:
     candidates: int = 1000
     boosts: dict[str, float] = field(default_factory=lambda: {
         "industry": 0.5, "company_size": 0.25, "region": 0.2})
-    weak_similarity: float = 0.30
+    weak_similarity: float = 0.40

@@ -1,0 +1,620 @@
+"""Insights for marketers: what sellers search for, what they don't find, which stories are
+missing or stale.
+
+Pure functions over the search log (:mod:`kb.searchlog`), the index's case metadata
+(``version.doc_meta``) and, for grouping searches by meaning, the embedding model. Each
+returns plain dataclasses (with ``to_dict()``) that a CLI table, a template and JSON can all
+use; :func:`build_report` runs them all. See docs/insights.md for what each section means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kb.cases import SIZE_BANDS
+from kb.searchlog import DEMO_USER, LoggedOpen, LoggedSearch, SearchLog, whole_number_setting, iso_time
+from kb.stages import STAGES
+
+#: Months after which a published story counts as stale when KB_STALE_MONTHS is not set.
+DEFAULT_STALE_MONTHS = 24
+#: Two groups of weak searches merge while their average cosine similarity is at least this.
+GROUP_SIMILARITY = 0.45
+#: Most distinct weak queries grouped (the most recent ones); keeps grouping under a second.
+MAX_GROUPED_QUERIES = 1500
+#: Label of a missing attribute in the coverage tables.
+NOT_SET = "(not set)"
+
+_DAY = 86400.0
+
+
+def stale_months(environ: Mapping[str, str] | None = None) -> int:
+    """Months after which a story is stale: ``KB_STALE_MONTHS``, default 24.
+
+    Raises:
+        ConfigError: The variable is not a whole number.
+    """
+    environ = os.environ if environ is None else environ
+    return whole_number_setting(environ, "KB_STALE_MONTHS", DEFAULT_STALE_MONTHS)
+
+
+def normalize_query(text: str) -> str:
+    """The form searches are counted under: casefolded, whitespace collapsed."""
+    return " ".join(text.casefold().split())
+
+
+def published_cases(doc_meta: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The cases sellers can find (drafts left out), by id."""
+    return {case_id: meta for case_id, meta in sorted(doc_meta.items()) if meta.get("status") != "draft"}
+
+
+# -- what sellers search for -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopSearch:
+    """A search text and how often it was run.
+
+    Attributes:
+        text: The wording typed most often (searches are counted casefolded, spaces collapsed).
+        count: Times it was searched.
+        weak: Of those, times it found no strong match.
+        users: Distinct signed-in users who searched it.
+        last_seen: When it was last searched (UTC, ISO 8601).
+    """
+
+    text: str
+    count: int
+    weak: int
+    users: int
+    last_seen: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def top_searches(searches: Iterable[LoggedSearch], limit: int = 20) -> list[TopSearch]:
+    """The most frequent searches, most frequent first (ties: most recent first)."""
+    groups: dict[str, list[LoggedSearch]] = {}
+    for search in searches:
+        groups.setdefault(normalize_query(search.query), []).append(search)
+    rows = []
+    for items in groups.values():
+        last = max(items, key=lambda s: (s.at, s.id))
+        rows.append((last.at, TopSearch(text=_wording(items), count=len(items), weak=sum(s.weak for s in items),
+                                        users=len({s.user for s in items if s.user}), last_seen=last.time)))
+    rows.sort(key=lambda row: (-row[1].count, -row[0], row[1].text))
+    return [row for _, row in rows[:limit]]
+
+
+def _wording(items: Sequence[LoggedSearch]) -> str:
+    """The wording typed most often (ties: the most recent)."""
+    counts = Counter(s.query for s in items)
+    latest = {s.query: (s.at, s.id) for s in sorted(items, key=lambda s: (s.at, s.id))}
+    return max(counts, key=lambda text: (counts[text], latest[text]))
+
+
+# -- what they don't find ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeakGroup:
+    """Searches with no strong match that mean the same thing: a story to write next.
+
+    Attributes:
+        size: Searches in the group (repeats included).
+        queries: Distinct wordings in the group.
+        example: The wording closest to the group's centre.
+        examples: Other wordings, closest to the centre first (at most four).
+        users: Distinct signed-in users who searched it.
+        last_seen: When one of them was last searched.
+        nearest_case: The published story closest to the group's centre, with its similarity
+            (what we have, and how far it is), or None when the index is empty.
+    """
+
+    size: int
+    queries: int
+    example: str
+    examples: list[str]
+    users: int
+    last_seen: str
+    nearest_case: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def weak_groups(searches: Iterable[LoggedSearch], embedder, version=None,
+                threshold: float = GROUP_SIMILARITY, max_queries: int = MAX_GROUPED_QUERIES) -> list[WeakGroup]:
+    """Group the searches that found no strong match by meaning, largest group first.
+
+    The distinct weak wordings are embedded with the search model and grouped by
+    average-linkage agglomerative clustering on cosine similarity: the two closest groups
+    merge while their average pairwise similarity is at least ``threshold``. This was chosen
+    over k-means (``faiss.Kmeans``) because the number of missing stories is what we want to
+    learn, not something to pick in advance; because a one-off search stays on its own
+    instead of being forced into the nearest group; and because it has no random start, so
+    the same log always gives the same groups. Average linkage (rather than single linkage)
+    keeps a chain of loosely related searches from collapsing into one group. The
+    similarity matrix is n x n, so only the most recent ``max_queries`` distinct wordings
+    are grouped.
+
+    Args:
+        searches: Logged searches; only the weak ones are used.
+        embedder: An :class:`indexer.Embedder` (``encode`` returns normalized rows).
+        version: The live :class:`indexer.IndexVersion`, to name the nearest existing story.
+        threshold: Least average cosine similarity within a group.
+        max_queries: Most distinct wordings grouped.
+    """
+    by_text: dict[str, list[LoggedSearch]] = {}
+    for search in searches:
+        if search.weak:
+            by_text.setdefault(normalize_query(search.query), []).append(search)
+    if not by_text:
+        return []
+    recent = sorted(by_text, key=lambda key: max(s.at for s in by_text[key]), reverse=True)[:max_queries]
+    keys = sorted(recent)
+    wording = {key: _wording(by_text[key]) for key in keys}
+    vectors = np.asarray(embedder.encode([wording[key] for key in keys]), dtype=np.float32)
+    clusters = _average_linkage(vectors, threshold)
+
+    groups = []
+    for members in clusters:
+        centre = vectors[members].mean(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        order = sorted(members, key=lambda m: (-float(vectors[m] @ centre), keys[m]))
+        items = [s for m in members for s in by_text[keys[m]]]
+        last = max(items, key=lambda s: (s.at, s.id))
+        groups.append(WeakGroup(
+            size=len(items), queries=len(members), example=wording[keys[order[0]]],
+            examples=[wording[keys[m]] for m in order[1:5]], users=len({s.user for s in items if s.user}),
+            last_seen=last.time, nearest_case=_nearest_case(version, centre)))
+    groups.sort(key=lambda g: (-g.size, -g.queries, g.example.casefold()))
+    return groups
+
+
+def _average_linkage(vectors: np.ndarray, threshold: float) -> list[list[int]]:
+    """Clusters (lists of row numbers, each sorted) of unit vectors by average-linkage on cosine.
+
+    Deterministic: ties go to the lowest row numbers.
+    """
+    n = len(vectors)
+    if n == 1:
+        return [[0]]
+    sims = (vectors @ vectors.T).astype(np.float64)
+    np.fill_diagonal(sims, -np.inf)
+    sizes = np.ones(n)
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    while len(members) > 1:
+        flat = int(np.argmax(sims))
+        i, j = divmod(flat, n)
+        if sims[i, j] < threshold:
+            break
+        i, j = min(i, j), max(i, j)
+        merged = (sizes[i] * sims[i] + sizes[j] * sims[j]) / (sizes[i] + sizes[j])
+        sims[i, :] = merged
+        sims[:, i] = merged
+        sims[i, i] = -np.inf
+        sims[j, :] = -np.inf
+        sims[:, j] = -np.inf
+        sizes[i] += sizes[j]
+        members[i].extend(members.pop(j))
+    return [sorted(group) for group in members.values()]
+
+
+def _nearest_case(version, centre: np.ndarray) -> dict[str, Any] | None:
+    """The published story whose best passage is closest to a vector."""
+    if version is None or not len(version.passages):
+        return None
+    sims = version.vectors @ centre
+    best: dict[int, float] = {}
+    for passage, doc in enumerate(version.passage_doc.tolist()):
+        if sims[passage] > best.get(doc, -np.inf):
+            best[doc] = float(sims[passage])
+    candidates = [(score, version.doc_ids[doc]) for doc, score in best.items()
+                  if version.doc_meta[version.doc_ids[doc]].get("status") != "draft"]
+    if not candidates:
+        return None
+    score, case_id = min(candidates, key=lambda c: (-c[0], c[1]))
+    return {"id": case_id, "title": version.doc_meta[case_id].get("title") or case_id,
+            "similarity": round(score, 3)}
+
+
+# -- which stories exist -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageTable:
+    """Counts of published stories per combination of two attributes; every combination is
+    present, so empty cells (stories nobody has written) are explicit zeros.
+
+    Attributes:
+        title: What the table shows.
+        row_field, column_field: The attributes (``stage`` means journey stage).
+        rows, columns: The values, in display order; ``column_labels`` are what a person reads.
+        counts: ``counts[r][c]`` stories with rows[r] and columns[c].
+        cases: ``cases[r][c]`` the ids of those stories.
+        empty: How many cells are zero.
+    """
+
+    title: str
+    row_field: str
+    column_field: str
+    rows: list[str]
+    columns: list[str]
+    column_labels: list[str]
+    counts: list[list[int]]
+    cases: list[list[list[str]]]
+
+    @property
+    def empty(self) -> int:
+        return sum(1 for row in self.counts for count in row if count == 0)
+
+    @property
+    def max_count(self) -> int:
+        return max((count for row in self.counts for count in row), default=0)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["empty"] = self.empty
+        return out
+
+
+def coverage(doc_meta: Mapping[str, Mapping[str, Any]], row_field: str, column_field: str,
+             title: str | None = None) -> CoverageTable:
+    """Count published stories per (row value, column value), every combination included.
+
+    A story covers the journey stage ``stage`` when it has a section of that stage; company
+    sizes follow the size bands, smallest first; other values are sorted, and a story
+    without the attribute counts under "(not set)".
+    """
+    cases = published_cases(doc_meta)
+    rows = _axis(cases, row_field)
+    columns = _axis(cases, column_field)
+    cells: list[list[list[str]]] = [[[] for _ in columns] for _ in rows]
+    for case_id, meta in cases.items():
+        for row_value in _values(meta, row_field):
+            for column_value in _values(meta, column_field):
+                cells[rows.index(row_value)][columns.index(column_value)].append(case_id)
+    labels = [STAGES.get(c, c) if column_field == "stage" else c for c in columns]
+    return CoverageTable(
+        title=title or f"{_field_label(row_field)} × {_field_label(column_field)}", row_field=row_field,
+        column_field=column_field, rows=rows, columns=columns, column_labels=labels,
+        counts=[[len(cell) for cell in row] for row in cells], cases=cells)
+
+
+def coverage_tables(doc_meta: Mapping[str, Mapping[str, Any]]) -> list[CoverageTable]:
+    """The two standard tables: industry × journey stage, company size × region."""
+    return [coverage(doc_meta, "industry", "stage", "Industry × journey stage"),
+            coverage(doc_meta, "company_size", "region", "Company size × region")]
+
+
+def _values(meta: Mapping[str, Any], name: str) -> list[str]:
+    if name == "stage":
+        return [s for s in meta.get("stages") or [] if s in STAGES]
+    value = meta.get(name)
+    values = [value] if isinstance(value, str) else list(value or [])
+    values = [str(v).strip() for v in values if str(v).strip()]
+    return values or [NOT_SET]
+
+
+def _axis(cases: Mapping[str, Mapping[str, Any]], name: str) -> list[str]:
+    seen = {value for meta in cases.values() for value in _values(meta, name)}
+    if name == "stage":
+        return list(STAGES)
+    if name == "company_size":
+        known = list(SIZE_BANDS)
+        return known + sorted(seen - set(known) - {NOT_SET}) + ([NOT_SET] if NOT_SET in seen else [])
+    return sorted(seen - {NOT_SET}, key=str.casefold) + ([NOT_SET] if NOT_SET in seen else [])
+
+
+def _field_label(name: str) -> str:
+    return {"stage": "Journey stage", "company_size": "Company size"}.get(name, name.replace("_", " ").capitalize())
+
+
+# -- stale stories -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaleCase:
+    """A published story and how old it is."""
+
+    id: str
+    title: str
+    published: str | None
+    months: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from start to end (2024-01-31 to 2024-02-29 is 0, to 2024-03-01 is 1)."""
+    return (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+
+
+def stale_cases(doc_meta: Mapping[str, Mapping[str, Any]], months: int,
+                today: dt.date) -> tuple[list[StaleCase], list[StaleCase]]:
+    """Published stories published ``months`` whole months or more before today, oldest
+    first; and, separately, the published stories with no (readable) date."""
+    stale, undated = [], []
+    for case_id, meta in published_cases(doc_meta).items():
+        title = meta.get("title") or case_id
+        try:
+            published = dt.date.fromisoformat(str(meta.get("published"))[:10])
+        except ValueError:
+            undated.append(StaleCase(case_id, title, None, None))
+            continue
+        age = months_between(published, today)
+        if age >= months:
+            stale.append(StaleCase(case_id, title, published.isoformat(), age))
+    stale.sort(key=lambda c: (c.published, c.id))
+    return stale, undated
+
+
+# -- which stories are used --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseActivity:
+    """How often a published story was in a search's top results, and opened."""
+
+    id: str
+    title: str
+    shown: int
+    opened: int
+    opened_from_search: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Stories by use: never in any search's top results, never opened, most opened."""
+
+    never_shown: list[CaseActivity]
+    never_opened: list[CaseActivity]
+    most_opened: list[CaseActivity]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: [c.to_dict() for c in getattr(self, name)]
+                for name in ("never_shown", "never_opened", "most_opened")}
+
+
+def case_activity(doc_meta: Mapping[str, Mapping[str, Any]], searches: Iterable[LoggedSearch],
+                  opens: Iterable[LoggedOpen], limit: int = 10) -> Activity:
+    """Count, for each published story, the searches that showed it and the times it was opened."""
+    cases = published_cases(doc_meta)
+    shown: Counter[str] = Counter()
+    for search in searches:
+        shown.update({case_id for case_id, _ in search.results})
+    opened: Counter[str] = Counter()
+    from_search: Counter[str] = Counter()
+    for item in opens:
+        opened[item.case_id] += 1
+        if item.search_id is not None:
+            from_search[item.case_id] += 1
+    rows = [CaseActivity(case_id, meta.get("title") or case_id, shown[case_id], opened[case_id],
+                         from_search[case_id]) for case_id, meta in cases.items()]
+    most = sorted((r for r in rows if r.opened), key=lambda r: (-r.opened, -r.shown, r.id))[:limit]
+    return Activity(never_shown=[r for r in rows if not r.shown],
+                    never_opened=sorted((r for r in rows if not r.opened), key=lambda r: (-r.shown, r.id)),
+                    most_opened=most)
+
+
+# -- searches over time ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimeBucket:
+    """Searches in one day or week (starting on ``start``, a Monday for weeks)."""
+
+    start: str
+    searches: int
+    weak: int
+
+    @property
+    def strong(self) -> int:
+        return self.searches - self.weak
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "searches": self.searches, "weak": self.weak, "strong": self.strong}
+
+
+def timeline(searches: Iterable[LoggedSearch], today: dt.date, start: dt.date | None = None,
+             bucket: str = "auto") -> tuple[str, list[TimeBucket]]:
+    """Searches per day or week, weak and strong, from ``start`` (default: the first search)
+    to today, empty buckets included.
+
+    Args:
+        bucket: "day", "week", or "auto" (days for up to 31 days, weeks beyond).
+
+    Returns:
+        The bucket used and the buckets, oldest first.
+    """
+    days = Counter()
+    weak = Counter()
+    for search in searches:
+        day = dt.datetime.fromtimestamp(search.at, dt.timezone.utc).date()
+        days[day] += 1
+        weak[day] += int(search.weak)
+    if start is None:
+        if not days:
+            return ("day" if bucket == "auto" else bucket), []
+        start = min(days)
+    start = min(start, today)
+    if bucket == "auto":
+        bucket = "day" if (today - start).days <= 31 else "week"
+    if bucket not in ("day", "week"):
+        raise ValueError("bucket must be day, week or auto")
+
+    def key(day: dt.date) -> dt.date:
+        return day if bucket == "day" else day - dt.timedelta(days=day.weekday())
+
+    step = dt.timedelta(days=1 if bucket == "day" else 7)
+    totals: Counter[dt.date] = Counter()
+    weak_totals: Counter[dt.date] = Counter()
+    for day, count in days.items():
+        totals[key(day)] += count
+        weak_totals[key(day)] += weak[day]
+    out = []
+    current = key(start)
+    while current <= key(today):
+        out.append(TimeBucket(current.isoformat(), totals[current], weak_totals[current]))
+        current += step
+    return bucket, out
+
+
+# -- everything --------------------------------------------------------------------------
+
+
+@dataclass
+class InsightsReport:
+    """Every section of the insights page and of ``kb insights report``."""
+
+    generated_at: str
+    since: str | None
+    totals: dict[str, int]
+    top_searches: list[TopSearch]
+    weak_groups: list[WeakGroup]
+    coverage: list[CoverageTable]
+    stale_months: int
+    stale: list[StaleCase]
+    undated: list[StaleCase]
+    activity: Activity
+    bucket: str
+    timeline: list[TimeBucket]
+    demo_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "generated_at": self.generated_at, "since": self.since, "totals": self.totals,
+            "top_searches": [t.to_dict() for t in self.top_searches],
+            "weak_groups": [g.to_dict() for g in self.weak_groups],
+            "coverage": [c.to_dict() for c in self.coverage],
+            "stale_months": self.stale_months,
+            "stale": [c.to_dict() for c in self.stale], "undated": [c.to_dict() for c in self.undated],
+            **self.activity.to_dict(),
+            "bucket": self.bucket, "timeline": [b.to_dict() for b in self.timeline],
+            "demo_rows": self.demo_rows, "notes": self.notes,
+        }
+
+
+def build_report(log: SearchLog, version, embedder, now: float | None = None, since_days: int | None = None,
+                 months: int | None = None, top: int = 20) -> InsightsReport:
+    """Compute every insight over the log (optionally the last ``since_days`` days only).
+
+    Args:
+        log: The search log.
+        version: The live index version (``KnowledgeBase.version``): case metadata and vectors.
+        embedder: The model, to group weak searches by meaning (only used when there are some).
+        now: The current time in seconds (default: now).
+        since_days: Only searches and opens of the last this many days.
+        months: Stale after this many months (default ``KB_STALE_MONTHS``, 24).
+        top: Rows in the top-searches, weak-groups and most-opened lists.
+    """
+    now = time.time() if now is None else now
+    months = stale_months() if months is None else months
+    today = dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
+    since = None if since_days is None else now - since_days * _DAY
+    searches = list(log.searches(since))
+    opens = list(log.opens(since))
+    stale, undated = stale_cases(version.doc_meta, months, today)
+    bucket, buckets = timeline(searches, today,
+                               start=None if since is None else dt.datetime.fromtimestamp(since, dt.timezone.utc).date())
+    weak = sum(s.weak for s in searches)
+    totals = {"searches": len(searches), "weak": weak, "strong": len(searches) - weak, "opens": len(opens),
+              "users": len({s.user for s in searches if s.user}),
+              "cases": len(published_cases(version.doc_meta))}
+    notes = []
+    if not searches:
+        notes.append("no searches logged yet: they are logged as sellers search "
+                      "(`kb insights seed-demo` fills the log with demo searches)")
+    groups = weak_groups(searches, embedder, version)
+    return InsightsReport(
+        generated_at=iso_time(now), since=None if since is None else iso_time(since), totals=totals,
+        top_searches=top_searches(searches, top), weak_groups=groups[:top],
+        coverage=coverage_tables(version.doc_meta), stale_months=months, stale=stale, undated=undated,
+        activity=case_activity(version.doc_meta, searches, opens, top), bucket=bucket, timeline=buckets,
+        demo_rows=sum(1 for s in searches if s.user == DEMO_USER), notes=notes)
+
+
+# -- demo --------------------------------------------------------------------------------
+
+#: Situations sellers describe, for the demo log: (weight, wordings). The first ones have
+#: stories in the starter corpus; the last ones (marked) have none, so they come back weak.
+DEMO_SITUATIONS: list[tuple[int, list[str]]] = [
+    (8, ["regional bank losing deposits to fintech apps", "mid-size bank, deposits leaking to fintechs",
+         "savings bank customers moving paychecks to neobanks"]),
+    (5, ["AML alert backlog after a regulator finding", "bank with a huge backlog of anti money laundering alerts"]),
+    (5, ["credit union young members leave after first loan", "credit union losing younger members"]),
+    (6, ["subscriber churn at a digital publisher", "news site losing subscribers as ad revenue falls"]),
+    (5, ["prepaid mobile operator churn to a cheaper rival", "telecom churn prepaid customers"]),
+    (6, ["grocer fresh food waste and empty shelves", "supermarket throwing away fresh produce"]),
+    (4, ["foundry scrap rate too high after failed audit", "manufacturing scrap and rework costs"]),
+    (4, ["retiring scheduler knowledge in a spreadsheet", "small shop depends on one person's spreadsheet"]),
+    (5, ["patients not showing up for appointments", "clinic no-shows, nurses overloaded"]),
+    (4, ["hotels paying too much commission to booking sites", "win back direct bookings from OTAs"]),
+    (4, ["trucks driving empty, dispatchers ignore the optimizer", "haulier empty running"]),
+    (3, ["city building permit backlog", "municipality permit applications piling up"]),
+    (3, ["merged insurer with duplicate claims systems"]),
+    # No story covers these: most wordings come back weak, the demo's "stories to write next".
+    (5, ["satellite launch insurance", "insuring a satellite launch", "space launch failure cover"]),
+    (4, ["esports team sponsorship deals", "gaming team looking for sponsors"]),
+    (3, ["church donations falling", "congregation donations dropping"]),
+]
+
+
+def seed_demo(log: SearchLog, base, count: int = 200, days: int = 60, seed: int = 7,
+              now: float | None = None) -> dict[str, int]:
+    """Fill the log with realistic demo searches, run for real against the current index.
+
+    Each search is a wording from :data:`DEMO_SITUATIONS` (popular situations more often),
+    sometimes with a "like you" industry, at a random time in the last ``days`` days; about
+    half of the searches with a strong match open one of their top results. Rows are logged
+    as user ``demo`` (remove them with ``log.remove_user("demo")``). Deterministic for a seed.
+
+    Returns:
+        How many searches (and weak ones) and opens were logged.
+    """
+    rng = random.Random(seed)
+    now = time.time() if now is None else now
+    weights = [weight for weight, _ in DEMO_SITUATIONS]
+    responses: dict[str, Any] = {}
+    planned = sorted(now - rng.uniform(0, days) * _DAY for _ in range(count))
+    counts = {"searches": 0, "weak": 0, "opens": 0}
+    for at in planned:
+        _, wordings = rng.choices(DEMO_SITUATIONS, weights=weights)[0]
+        text = rng.choice(wordings)
+        if rng.random() < 0.15:
+            text = text.capitalize()  # the same search, typed differently
+        if text not in responses:
+            responses[text] = base.search(text, k=10)
+        response = responses[text]
+        search_id = log.record_response(response, user=DEMO_USER, at=at)
+        weak = not response.results or response.all_weak
+        counts["searches"] += 1
+        counts["weak"] += int(weak)
+        if not weak and rng.random() < 0.55:
+            pick = response.results[0 if rng.random() < 0.7 else min(1, len(response.results) - 1)]
+            if log.record_open(search_id, pick.id, user=DEMO_USER, at=at + rng.uniform(5, 300)) is not None:
+                counts["opens"] += 1
+    return counts
+
+
+__all__ = [
+    "Activity", "CaseActivity", "CoverageTable", "DEMO_SITUATIONS", "InsightsReport", "StaleCase", "TimeBucket",
+    "TopSearch", "WeakGroup", "build_report", "case_activity", "coverage", "coverage_tables", "months_between",
+    "normalize_query", "published_cases", "seed_demo", "stale_cases", "stale_months", "timeline",
+    "top_searches", "weak_groups",
+]
