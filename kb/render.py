@@ -6,6 +6,8 @@ browser. Only the tags and attributes below survive, and links keep safe schemes
 
 from __future__ import annotations
 
+import re
+
 import nh3
 
 from kb.text import markdown_to_html
@@ -23,12 +25,28 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+URL_ATTRIBUTES = {"href"}
+#: Characters no real address holds; browsers ignore some of them inside a scheme.
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+_BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
+
+
+def _drop_odd_urls(tag: str, attribute: str, value: str) -> str | None:
+    """Defence in depth after nh3's scheme check: drop addresses with control characters, or
+    that spell a script scheme once spaces and control characters are taken out."""
+    if attribute in URL_ATTRIBUTES:
+        if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", value):
+            return None
+        if _CONTROL.sub("", value).lower().startswith(_BAD_SCHEMES):
+            return None
+    return value
 
 
 def sanitize(html: str) -> str:
     """Keep only allowlisted tags, attributes and URL schemes."""
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                     link_rel="noopener noreferrer nofollow", strip_comments=True)
+                     attribute_filter=_drop_odd_urls, link_rel="noopener noreferrer nofollow",
+                     strip_comments=True)
 
 
 def render_markdown(text: str) -> str:

@@ -6,6 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import markdown
+import nh3
 
 _BLOCK_TAGS = {"p", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "pre", "br", "div",
                "table", "ul", "ol", "hr"}
@@ -46,9 +47,15 @@ def markdown_to_html(text: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """The readable text of a Markdown fragment: markup removed, one paragraph per line."""
+    """The readable text of a Markdown fragment: markup removed, one paragraph per line.
+
+    The HTML is first normalized by nh3 (block and cell tags kept, the content of script-like
+    tags dropped), so hostile markup such as ``<![><img ...>`` cannot trip up the parser.
+    """
+    html = nh3.clean(markdown_to_html(text), tags=_BLOCK_TAGS | _CELL_TAGS, attributes={},
+                     clean_content_tags=_SKIPPED_TAGS, strip_comments=True)
     collector = _TextCollector()
-    collector.feed(markdown_to_html(text))
+    collector.feed(html)
     collector.close()
     joined = _SPACES.sub(" ", "".join(collector.parts))
     lines = [line.strip() for line in joined.split("\n")]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web_fixtures import kb_app, web_kb, web_settings  # noqa: F401
+from tests.web_fixtures import kb_app, shared_chromium, web_kb, web_settings  # noqa: F401
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -22,7 +22,7 @@ if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium to run the browser tests)",
                 allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -53,10 +53,8 @@ def live_server(kb_app):
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless (never `playwright install`: the machine is offline)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    with shared_chromium(CHROMIUM, LAUNCH_ARGS) as browser:
         yield browser
-        browser.close()
 
 
 class Session:

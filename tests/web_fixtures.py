@@ -5,7 +5,10 @@ Test modules import the fixtures they use by name (``from tests.web_fixtures imp
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,3 +77,159 @@ def unindexed_app(tmp_path: Path):
 
     settings = Settings(cases_dir=tmp_path / "cases", data_dir=tmp_path / "data")
     return create_app({"KB_SETTINGS": settings, "SECRET_KEY": SECRET_KEY, "TESTING": True})
+
+
+# -- users and sessions ------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+#: A user of each role, added to an app's database by :func:`add_users`.
+USERS = {"mia": "marketer", "sam": "seller", "ada": "admin"}
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def add_users(app) -> None:
+    """Give an app one user of each role (all with PASSWORD); already there is fine."""
+    from kb.errors import UserError
+    from kb.users import UserStore
+
+    store = UserStore(app.config["KB_DATABASE"])
+    try:
+        for name, role in USERS.items():
+            try:
+                store.add(name, role, PASSWORD)
+            except UserError:
+                pass
+    finally:
+        store.close()
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """The CSRF token of a page's form (the session's token: valid for every form)."""
+    html = client.get(url, follow_redirects=True).get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def login(client, name: str, password: str = PASSWORD, **form):
+    """Sign a test client in through the login form; returns the response."""
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": csrf_token(client),
+                                       **form})
+
+
+def post(client, url: str, data: dict | None = None, token_from: str = "/login", **kwargs):
+    """POST a form with the session's CSRF token."""
+    return client.post(url, data={"csrf_token": csrf_token(client, token_from), **(data or {})}, **kwargs)
+
+
+# -- a fast stand-in model for hostile corpora -------------------------------------------
+
+
+class HashingEmbedder:
+    """The real model's tokenizer (so chunking is real) with hashed bag-of-words vectors.
+
+    For tests about rendering, not ranking: indexing thousands of hostile passages with the
+    real model would take minutes; this takes a moment.
+    """
+
+    def __init__(self, real):
+        self._real = real
+        self.name = real.name
+        self.dimension = real.dimension
+        self.max_tokens = real.max_tokens
+        self.batch_size = 64
+
+    def token_spans(self, text):
+        return self._real.token_spans(text)
+
+    def count_tokens(self, text):
+        return self._real.count_tokens(text)
+
+    def encode(self, texts, progress=None):
+        import numpy as np
+
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                vectors[row, int(hashlib.blake2b(word.encode(), digest_size=4).hexdigest(), 16) % self.dimension] += 1
+            norm = np.linalg.norm(vectors[row])
+            if norm:
+                vectors[row] /= norm
+            else:
+                vectors[row, 0] = 1.0
+        if progress:
+            progress(len(texts))
+        return vectors
+
+    def encode_query(self, text):
+        return self.encode([text])[0]
+
+
+def read_payloads(path: Path) -> list[str]:
+    """The lines of a payload file, as written (only blank lines dropped)."""
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def hostile_case(slug: str, payloads: list[str], body: str, published: str = "2024-01-01", status: str = "published",
+                 marker: str = "") -> str:
+    """A case file with payloads in every text metadata field, its tags, products, roles and extras.
+
+    ``payloads`` needs at least 10 entries; they are spread over the fields in order.
+    """
+    from kb.scaffold import render_case
+
+    p = payloads
+    extra = {"source_url": p[7], p[8][:60] or "key": p[8], "note": f"{marker}{p[9]}"}
+    return render_case(f"{marker}{p[0]}", body, customer=p[1], industry=p[2], region=p[3],
+                       summary=f"{marker}{p[4]}", tags=[p[5], "hostile"], products=[p[6]], roles=[p[9]],
+                       company_size="51-200", published=published, status=status, **extra)
+
+
+@pytest.fixture(scope="session")
+def kb_users(kb_app):
+    """The session app with one user of each role (see USERS)."""
+    add_users(kb_app)
+    return USERS
+
+
+@pytest.fixture
+def sign_in(kb_app, kb_users):
+    """Returns a new test client of the session app, signed in as the named user."""
+
+    def signed_in(name: str, app=None):
+        client = (app or kb_app).test_client()
+        response = login(client, name)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return signed_in
+
+
+# -- one Chromium for every browser test module --------------------------------------------
+
+_CHROMIUM: dict = {"users": 0, "playwright": None, "browser": None}
+
+
+@contextmanager
+def shared_chromium(executable: Path, args: list[str]):
+    """Debian's Chromium through Playwright, started once however many modules use it.
+
+    Playwright's sync API cannot run twice at once in a process, so each module's browser
+    fixture borrows this one; the last to finish closes it.
+    """
+    if _CHROMIUM["users"] == 0:
+        from playwright.sync_api import sync_playwright
+
+        playwright = sync_playwright().start()
+        _CHROMIUM.update(playwright=playwright,
+                         browser=playwright.chromium.launch(executable_path=str(executable), args=args))
+    _CHROMIUM["users"] += 1
+    try:
+        yield _CHROMIUM["browser"]
+    finally:
+        _CHROMIUM["users"] -= 1
+        if _CHROMIUM["users"] == 0:
+            _CHROMIUM["browser"].close()
+            _CHROMIUM["playwright"].stop()
+            _CHROMIUM.update(playwright=None, browser=None)

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from kb.live import LiveIndexer
 from kb.service import KnowledgeBase
 
 __all__ = ["create_app"]
@@ -20,12 +21,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     Args:
         config: Flask settings, usually from :func:`webui.config.web_config`: ``KB_SETTINGS``
-            (:class:`kb.settings.Settings`) and ``SECRET_KEY`` are required. Tests may pass
-            ``KB_KNOWLEDGE_BASE``, an existing :class:`KnowledgeBase`, to share a loaded model.
-            Defaults to :func:`~webui.config.web_config` (environment variables).
+            (:class:`kb.settings.Settings`) and ``SECRET_KEY`` are required; ``KB_REQUIRE_LOGIN``
+            (default off) says whether reading needs a login; ``KB_DATABASE`` (default the
+            settings' database) holds the users. Tests may pass ``KB_KNOWLEDGE_BASE``, an existing
+            :class:`KnowledgeBase`, to share a loaded model. Defaults to
+            :func:`~webui.config.web_config` (environment variables).
 
     Returns:
-        The app; its knowledge base is ``app.extensions["kb"]``.
+        The app; its knowledge base is ``app.extensions["kb"]`` and its background indexer
+        ``app.extensions["live"]``.
     """
     if config is None:
         from webui.config import web_config
@@ -33,18 +37,27 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         config = web_config()
     config = dict(config)
     base = config.pop("KB_KNOWLEDGE_BASE", None) or KnowledgeBase(config["KB_SETTINGS"])
+    settings = config["KB_SETTINGS"]
 
     app = Flask(__name__)
+    app.config.update(KB_REQUIRE_LOGIN=False, KB_DATABASE=settings.database_path,
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=bool(config.get("PROD")))
     app.config.from_mapping(config)
     app.json.sort_keys = False
     app.extensions["kb"] = base
+    app.extensions["live"] = LiveIndexer(settings, lambda: base.embedder)
 
-    from webui import errors, security, templating
-    from webui.views import api, pages
+    from webui import auth, errors, security, templating
+    from webui.views import admin, api, editor, pages, sessions
 
     security.init_app(app)
+    auth.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(sessions.bp)
+    app.register_blueprint(editor.bp)
+    app.register_blueprint(admin.bp)
     return app

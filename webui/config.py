@@ -13,15 +13,22 @@ from kb.settings import Settings, load_settings
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 DEFAULT_WORKERS = 2
+#: How KB_REQUIRE_LOGIN may be written.
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 
 
 def web_config(*, prod: bool = False, host: str | None = None, port: int | None = None,
-               workers: int | None = None, secret_key: str | None = None,
+               workers: int | None = None, secret_key: str | None = None, require_login: bool | None = None,
                settings: Settings | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """The Flask configuration of a kb server.
 
     Each value comes from its flag when given, else from its environment variable
-    (``KB_HOST``, ``KB_PORT``, ``KB_WORKERS``, ``KB_SECRET_KEY``), else a default.
+    (``KB_HOST``, ``KB_PORT``, ``KB_WORKERS``, ``KB_SECRET_KEY``, ``KB_REQUIRE_LOGIN``,
+    ``KB_DATABASE``), else a default. Reading needs a login by default in production only.
+
+    Raises:
+        ConfigError: a variable holds a value kb cannot use (the message names it).
     """
     env = os.environ if environ is None else environ
     settings = settings or load_settings(env)
@@ -30,14 +37,35 @@ def web_config(*, prod: bool = False, host: str | None = None, port: int | None 
         workers = workers if workers is not None else int(env.get("KB_WORKERS") or DEFAULT_WORKERS)
     except ValueError as exc:
         raise ConfigError(f"KB_PORT and KB_WORKERS must be whole numbers ({exc})") from None
+    if require_login is None:
+        require_login = parse_switch("KB_REQUIRE_LOGIN", env.get("KB_REQUIRE_LOGIN"), default=prod)
     return {
         "KB_SETTINGS": settings,
+        "KB_REQUIRE_LOGIN": require_login,
+        "KB_DATABASE": Path(env["KB_DATABASE"]).expanduser() if env.get("KB_DATABASE") else settings.database_path,
         "HOST": host or env.get("KB_HOST") or DEFAULT_HOST,
         "PORT": port,
         "WORKERS": workers,
         "PROD": prod,
         "SECRET_KEY": secret_key or env.get("KB_SECRET_KEY") or stored_secret_key(settings.data_dir),
     }
+
+
+def parse_switch(name: str, value: str | None, default: bool) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off (any case); unset: default.
+
+    Raises:
+        ConfigError: any other value.
+    """
+    if value is None or not value.strip():
+        return default
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be one of {', '.join(TRUE_WORDS)} (on) or {', '.join(FALSE_WORDS)} (off), "
+                      f"not {value!r}")
 
 
 def stored_secret_key(data_dir: Path) -> str:

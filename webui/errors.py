@@ -23,9 +23,14 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
 )
 
 TITLES = {
-    400: "That search can't be run",
+    400: "That request can't be run",
+    401: "Sign in first",
+    403: "Not allowed",
     404: "Not found",
     405: "Method not allowed",
+    409: "Someone else changed this",
+    422: "Not saved yet",
+    429: "Too many attempts",
     500: "Something went wrong",
     503: "The knowledge base is not ready",
 }

@@ -36,6 +36,7 @@ def _profile(name: str, description: str, schema: dict[str, Any] | None = None) 
 
 _ERRORS = {
     "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthorized"},
     "503": {"$ref": "#/components/responses/Unavailable"},
 }
 _CASE_ID = {"name": "case_id", "in": "path", "required": True,
@@ -167,7 +168,24 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+SCHEMAS["IndexStatus"] = {
+    "type": "object",
+    "required": ["state", "message", "busy"],
+    "properties": {
+        "state": {"type": "string", "enum": ["idle", "queued", "running", "failed"]},
+        "message": {"type": "string", "description": "The state in words, as the editor page shows it."},
+        "busy": {"type": "boolean", "description": "A build is queued or running: poll again."},
+        "reason": _STRING,
+        "summary": {**_STRING, "description": "What the last build indexed."},
+        "error": {**_STRING, "description": "Why the last build failed (the previous index stays live)."},
+        "started_at": {"type": "string", "format": "date-time"},
+        "finished_at": {"type": "string", "format": "date-time"},
+    },
+}
+
 RESPONSES: dict[str, Any] = {
+    "Unauthorized": _json(_ref("Error"), "Reading needs a login (KB_REQUIRE_LOGIN) and the request has none."),
+    "Forbidden": _json(_ref("Error"), "The signed-in user's role does not allow this."),
     "BadRequest": _json(_ref("Error"), "The request is unusable (blank query, bad k, unknown filter value)."),
     "NotFound": _json(_ref("Error"), "No published case has this id."),
     "Unavailable": _json(_ref("Error"),
@@ -183,7 +201,9 @@ def openapi_spec() -> dict[str, Any]:
         "info": {
             "title": "kb customer stories API",
             "version": "1.0.0",
-            "description": "Find customer stories whose situation matches a prospect's, and read them.",
+            "description": ("Find customer stories whose situation matches a prospect's, and read them. "
+                            "The API uses the web UI's session: when the server requires a login "
+                            "(KB_REQUIRE_LOGIN), sign in at /login first; marketers and admins also see drafts."),
         },
         "paths": {
             "/api/search": {"get": {
@@ -226,7 +246,13 @@ def openapi_spec() -> dict[str, Any]:
                 "operationId": "facets",
                 "summary": "Facet counts over every published case",
                 "responses": {"200": _json(_ref("FacetsResponse"), "Facet counts."),
-                              "503": _ERRORS["503"]},
+                              "401": _ERRORS["401"], "503": _ERRORS["503"]},
+            }},
+            "/api/index/status": {"get": {
+                "operationId": "indexStatus",
+                "summary": "Whether the search index is being updated after an edit (marketers and admins)",
+                "responses": {"200": _json(_ref("IndexStatus"), "The background indexer's last state."),
+                              "401": _ERRORS["401"], "403": {"$ref": "#/components/responses/Forbidden"}},
             }},
             "/healthz": {"get": {
                 "operationId": "health",

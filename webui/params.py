@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from kb.errors import InvalidQueryError
 from kb.search.query import FILTER_FIELDS, MAX_RESULTS
 
-#: Filters a reader may set: every search filter but ``status`` (drafts are never shown).
+#: Filters a reader may set: every search filter but ``status`` (only those who see drafts may).
 FILTER_PARAMS: tuple[str, ...] = tuple(name for name in FILTER_FIELDS if name != "status")
 #: Query parameter of each "like you" profile attribute.
 PROFILE_PARAMS: dict[str, str] = {
@@ -38,17 +38,19 @@ class SearchArgs:
         k: How many results.
         filters: Filter name -> values (only non-blank ones).
         profile: Profile attribute -> value (only non-blank ones).
+        include_drafts: Whether drafts are shown (only to those who may read them).
     """
 
     text: str
     k: int = DEFAULT_K
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     profile: dict[str, str] = field(default_factory=dict)
+    include_drafts: bool = False
 
     def kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :meth:`KnowledgeBase.search` (drafts never included)."""
+        """Keyword arguments of :meth:`KnowledgeBase.search`."""
         return {"text": self.text, "k": self.k, "filters": self.filters, "profile": self.profile,
-                "include_drafts": False}
+                "include_drafts": self.include_drafts}
 
     def selected(self, name: str) -> tuple[str, ...]:
         """The values chosen for a filter."""
@@ -72,10 +74,10 @@ def parse_k(value: str | None, default: int = DEFAULT_K) -> int:
     return k
 
 
-def filter_args(args: MultiDict) -> dict[str, tuple[str, ...]]:
-    """The non-blank filter values of a request, by filter name."""
+def filter_args(args: MultiDict, include_drafts: bool = False) -> dict[str, tuple[str, ...]]:
+    """The non-blank filter values of a request, by filter name (``status`` only with drafts)."""
     filters: dict[str, tuple[str, ...]] = {}
-    for name in FILTER_PARAMS:
+    for name in FILTER_PARAMS + (("status",) if include_drafts else ()):
         values = tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
         if values:
             filters[name] = values
@@ -92,14 +94,20 @@ def profile_args(args: MultiDict) -> dict[str, str]:
     return profile
 
 
-def search_args(args: MultiDict, default_k: int = DEFAULT_K) -> SearchArgs:
+def search_args(args: MultiDict, default_k: int = DEFAULT_K, include_drafts: bool = False) -> SearchArgs:
     """Everything a search request carries.
+
+    Args:
+        args: The query parameters.
+        default_k: Results when ``k`` is not given.
+        include_drafts: Whether the reader may see drafts (then ``status`` filters too).
 
     Raises:
         InvalidQueryError: ``k`` is unusable.
     """
     return SearchArgs(text=(args.get("q") or "").strip(), k=parse_k(args.get("k"), default_k),
-                      filters=filter_args(args), profile=profile_args(args))
+                      filters=filter_args(args, include_drafts), profile=profile_args(args),
+                      include_drafts=include_drafts)
 
 
 def sort_arg(args: MultiDict) -> str:

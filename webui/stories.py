@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kb import PROFILE_SECTION, plain_text, render_markdown
+from kb.cases import Section
 from kb.parser import parse_case
-from kb.render import render_markdown
-from kb.search.snippets import make_snippet, query_terms
+from kb.search import make_snippet, query_terms
 from kb.stages import STAGES, stage_label
-from kb.text import plain_text
 
 #: Anchor of the story's metadata box; a match on the indexed profile passage points here.
 GLANCE_ANCHOR = "at-a-glance"
@@ -94,13 +94,18 @@ def load_story(meta: dict[str, Any], cases_dir: Path) -> Story:
     if not path.is_file():
         path = Path(cases_dir) / f"{meta['id']}.md"
     case = parse_case(path)
+    return Story(meta=meta, sections=render_sections(case.sections))
+
+
+def render_sections(sections: tuple[Section, ...] | list[Section]) -> tuple[StorySection, ...]:
+    """A case's sections as sanitized HTML, each with a unique anchor."""
     anchors: set[str] = {GLANCE_ANCHOR}
-    sections = []
-    for section in case.sections:
+    rendered = []
+    for section in sections:
         anchor = _unique(section_anchor(section.title), anchors)
-        sections.append(StorySection(title=section.title, stage=section.stage, anchor=anchor,
+        rendered.append(StorySection(title=section.title, stage=section.stage, anchor=anchor,
                                      html=render_markdown(section.text), text=section.text))
-    return Story(meta=meta, sections=tuple(sections))
+    return tuple(rendered)
 
 
 def section_anchor(title: str | None) -> str:
@@ -147,7 +152,7 @@ def find_match(story: Story, section: str | None, query: str) -> Match:
     A section the file does not have (the indexed profile of the case) points at the
     story's "At a glance" box, with the summary as the passage.
     """
-    found = story.section(section)
+    found = None if section == PROFILE_SECTION else story.section(section)
     if found is not None:
         where = f"the section “{found.title}”" if found.title else "the introduction"
         return Match(found.anchor, where, matched_passage(found.text, query))

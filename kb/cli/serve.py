@@ -18,13 +18,17 @@ from kb.cli.options import settings_options
               help="Worker processes with --prod [env KB_WORKERS; default 2].")
 @click.option("--secret-key", default=None, help="Session signing key [env KB_SECRET_KEY; default: generated "
               "once and stored in the data folder].")
+@click.option("--require-login/--no-require-login", "require_login", default=None,
+              help="Whether reading needs a login too (writing always does) [env KB_REQUIRE_LOGIN; "
+                   "default: on with --prod, off otherwise].")
 @settings_options
-def serve(host, port, prod, workers, secret_key, settings):
+def serve(host, port, prod, workers, secret_key, require_login, settings):
     """Serve the web UI and JSON API over the index.
 
     The model and index load once per process at start; a rebuilt index (`kb index`) is
     picked up without a restart. With --prod, gunicorn runs several workers, each loading
-    the model and index once.
+    the model and index once, and reading needs a login unless --no-require-login.
+    Marketers sign in to write stories; add users with `kb users add`.
 
     Example:
 
@@ -35,8 +39,9 @@ def serve(host, port, prod, workers, secret_key, settings):
     from webui.config import web_config
 
     config = web_config(prod=prod, host=host, port=port, workers=workers, secret_key=secret_key,
-                        settings=settings)
+                        require_login=require_login, settings=settings)
     url = f"http://{config['HOST']}:{config['PORT']}/"
+    click.echo(_access_line(config))
     if prod:
         from webui.production import run_gunicorn
 
@@ -50,3 +55,17 @@ def serve(host, port, prod, workers, secret_key, settings):
     from werkzeug.serving import run_simple
 
     run_simple(config["HOST"], config["PORT"], app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+def _access_line(config) -> str:
+    """Who may read, and a hint when nobody can sign in yet."""
+    from kb.users import UserStore
+
+    store = UserStore(config["KB_DATABASE"])
+    try:
+        count = len(store.list())
+    finally:
+        store.close()
+    reading = "reading needs a login" if config["KB_REQUIRE_LOGIN"] else "anyone may read (login needed to write)"
+    hint = "" if count else "; no users yet: add one with `kb users add NAME --role admin`"
+    return f"kb access: {reading}{hint}"

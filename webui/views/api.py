@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request, url_for
 
+from webui.auth import include_drafts, requires
+from webui.index_status import index_status
 from webui.openapi import openapi_spec
 from webui.params import parse_k, search_args
 from webui.stories import load_story, public_meta
@@ -18,15 +20,15 @@ SIMILAR_K = 5
 @bp.get("/api/search")
 def search():
     """Rank cases for a situation; the same JSON as ``kb search --json``."""
-    args = search_args(request.args)
+    args = search_args(request.args, include_drafts=include_drafts())
     return jsonify(knowledge_base().search(**args.kwargs()).to_dict())
 
 
 @bp.get("/api/cases/<case_id>")
 def case(case_id: str):
-    """A published case: its metadata and its sections as sanitized HTML."""
+    """A published case (or a draft, for marketers): its metadata and its sections as sanitized HTML."""
     base = knowledge_base()
-    story = load_story(base.case_meta(case_id), base.settings.cases_dir)
+    story = load_story(base.case_meta(case_id, include_drafts=include_drafts()), base.settings.cases_dir)
     return jsonify({**story.to_dict(), "url": url_for("pages.story", case_id=case_id, _external=True)})
 
 
@@ -34,14 +36,21 @@ def case(case_id: str):
 def similar(case_id: str):
     """The published cases nearest to a case."""
     k = parse_k(request.args.get("k"), SIMILAR_K)
-    results = knowledge_base().similar(case_id, k=k)
+    results = knowledge_base().similar(case_id, k=k, include_drafts=include_drafts())
     return jsonify({"id": case_id, "results": [public_meta(meta) for meta in results]})
 
 
 @bp.get("/api/facets")
 def facets():
-    """Facet counts over every published case."""
-    return jsonify({"facets": knowledge_base().facets()})
+    """Facet counts over every published case (and drafts, for marketers)."""
+    return jsonify({"facets": knowledge_base().facets(include_drafts=include_drafts())})
+
+
+@bp.get("/api/index/status")
+@requires("edit")
+def index_state():
+    """The background indexer's state, polled by the editor after a save."""
+    return jsonify(index_status())
 
 
 @bp.get("/healthz")

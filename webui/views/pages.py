@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, render_template, request, url_for
 
 from kb.cases import SIZE_BANDS
-from webui.browse import browse_cases, facet_counts
+from webui.auth import include_drafts
+from webui.browse import browse_cases
 from webui.facets import active_filters, facet_groups
 from webui.params import PROFILE_PARAMS, SORTS, SearchArgs, filter_args, is_partial, search_args, sort_arg
 from webui.stories import find_match, load_story
@@ -27,9 +28,9 @@ EXAMPLES = (
 def search():
     """The search page: the situation, a "like you" profile, facet filters and results."""
     base = knowledge_base()
-    args = search_args(request.args)
+    args = search_args(request.args, include_drafts=include_drafts())
     response = base.search(**args.kwargs()) if args.text else None
-    facets = response.facets if response else facet_counts(base, args.filters)
+    facets = response.facets if response else base.facets(args.filters, include_drafts=args.include_drafts)
     context = {
         "args": args,
         "response": response,
@@ -41,37 +42,45 @@ def search():
     }
     if is_partial(request.args):
         return render_template("_search_results.html", **context)
-    return render_template("search.html", profile_options=_profile_options(base.facets()), **context)
+    return render_template("search.html", profile_options=_profile_options(base.facets(include_drafts=args.include_drafts)),
+                           **context)
 
 
 @bp.get("/cases/<case_id>")
 def story(case_id: str):
     """A story: its journey, sections, metadata, the matched passage and similar stories."""
     base = knowledge_base()
-    meta = base.case_meta(case_id)
+    drafts = include_drafts()
+    meta = base.case_meta(case_id, include_drafts=drafts)
     story = load_story(meta, base.settings.cases_dir)
     query = (request.args.get("q") or "").strip()
     section = request.args.get("section")
     match = find_match(story, section, query) if query and section is not None else None
     return render_template("story.html", story=story, meta=meta, query=query, match=match,
-                           similar=base.similar(case_id, k=5),
+                           similar=base.similar(case_id, k=5, include_drafts=drafts),
                            canonical=url_for("pages.story", case_id=case_id, _external=True))
 
 
 @bp.get("/browse")
 def browse():
-    """Every published story, filterable by facets and sorted by date or title."""
+    """Every story the reader may see, filterable by facets and sorted by date or title.
+
+    Marketers also see drafts, and may list only them (``status=draft``).
+    """
     base = knowledge_base()
-    filters = filter_args(request.args)
+    drafts = include_drafts()
+    filters = filter_args(request.args, include_drafts=drafts)
     sort = sort_arg(request.args)
-    cases, facets = browse_cases(base, filters, sort)
+    cases, facets = browse_cases(base, filters, sort, include_drafts=drafts)
     context = {
         "cases": cases,
         "sort": sort,
         "sorts": SORTS,
         "groups": facet_groups(facets, filters),
         "active": active_filters(filters),
-        "clear_url": url_for("pages.browse", sort=None if sort == SORTS[0] else sort),
+        "clear_url": url_for("pages.browse", sort=None if sort == SORTS[0] else sort,
+                             status=filters.get("status")),
+        "status_filter": filters.get("status", ()),
     }
     if is_partial(request.args):
         return render_template("_browse_results.html", **context)

@@ -1,0 +1,44 @@
+"""Signing in and out. Failed logins are slowed down by :class:`kb.users.UserStore` (429 + Retry-After)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+
+from kb.errors import AuthenticationError, LoginThrottledError
+from webui.auth import current_user, safe_next, sign_in, sign_out, users
+
+bp = Blueprint("sessions", __name__)
+
+WRONG_LOGIN = "Wrong name or password."
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form; on success a fresh session and a redirect to where the person was going."""
+    target = safe_next(request.values.get("next"), url_for("pages.search"))
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(target)
+        return render_template("login.html", next=target, name="", error=None)
+    name = (request.form.get("name") or "").strip()
+    password = request.form.get("password") or ""
+    try:
+        user = users().authenticate(name, password, client=request.remote_addr or "")
+    except LoginThrottledError as exc:
+        response = make_response(render_template(
+            "login.html", next=target, name=name,
+            error=f"Too many failed attempts. Wait {exc.retry_after} seconds, then try again."), 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except AuthenticationError:
+        return render_template("login.html", next=target, name=name, error=WRONG_LOGIN), 401
+    sign_in(user)
+    return redirect(target)
+
+
+@bp.post("/logout")
+def logout():
+    """End the session (a POST with its CSRF token, so no other site can sign a person out)."""
+    sign_out()
+    flash("You are signed out.")
+    return redirect(url_for("sessions.login"))
