@@ -14,6 +14,7 @@ from indexer.errors import (
     IndexerError,
     IndexFormatError,
     IndexNotFoundError,
+    IndexWriteError,
     ModelError,
 )
 from indexer.lexical import LexicalIndex, tokenize
@@ -31,6 +32,7 @@ __all__ = [
     "IndexFormatError",
     "IndexNotFoundError",
     "IndexStore",
+    "IndexWriteError",
     "IndexVersion",
     "IndexerError",
     "LexicalIndex",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -12,7 +13,7 @@ import numpy as np
 from indexer.chunking import split_to_fit
 from indexer.dense import DenseIndex
 from indexer.embedder import Embedder
-from indexer.errors import IndexCorruptError, IndexFormatError, IndexNotFoundError
+from indexer.errors import IndexCorruptError, IndexFormatError, IndexNotFoundError, IndexWriteError
 from indexer.lexical import B, K1, LexicalIndex
 from indexer.passages import Document, Passage
 from indexer.store import FORMAT_VERSION, IndexStore, IndexVersion, checksum_files, write_json, write_jsonl
@@ -80,6 +81,8 @@ def build_index(store: IndexStore, documents: Sequence[Document], embedder: Embe
 
     Raises:
         IndexBusyError: Another build holds the lock for longer than ``lock_wait`` seconds.
+        IndexWriteError: Writing the new version failed (e.g. the disk is full); the
+            previous version stays live and nothing half-written is left behind.
     """
     started = time.perf_counter()
     with store.lock(wait=lock_wait):
@@ -160,13 +163,30 @@ def build_index(store: IndexStore, documents: Sequence[Document], embedder: Embe
             }
             write_json(tmp / "manifest.json", manifest)
             store.publish(name, tmp)
-        except BaseException:
+        except BaseException as exc:
             import shutil
 
+            # Nothing half-written stays behind: neither the temporary folder nor a version
+            # that was moved into place but never made live.
             shutil.rmtree(tmp, ignore_errors=True)
+            if store.current_name() != name:
+                shutil.rmtree(store.versions_dir / name, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise _write_error(store, exc) from exc
             raise
         store.clean_up()
     return BuildReport(**{**asdict(report), "seconds": time.perf_counter() - started})
+
+
+def _write_error(store: IndexStore, exc: OSError) -> IndexWriteError:
+    """Say what failed, what is still live, and what to do."""
+    what = exc.strerror or str(exc)
+    if exc.filename:
+        what += f" ({exc.filename})"
+    live = "the previous index is still live" if store.current_name() else "no index was built"
+    fix = "free some disk space" if exc.errno == errno.ENOSPC else "fix that"
+    return IndexWriteError(f"could not write the new index version in {store.root}: {what}; {live}. "
+                           f"{fix[0].upper()}{fix[1:]}, then run `kb index` again")
 
 
 def _lexical_text(passage: Passage) -> str:

@@ -19,6 +19,10 @@ class IndexCorruptError(IndexerError):
     """An index file is missing, truncated or inconsistent with the manifest."""
 
 
+class IndexWriteError(IndexerError):
+    """A new version could not be written (disk full, ...); the previous one stays live."""
+
+
 class IndexBusyError(IndexerError):
     """Another build holds the index lock."""
 

@@ -168,11 +168,15 @@ class IndexStore:
         os.rename(tmp, final)
         _fsync_dir(self.versions_dir)
         pointer = self.root / f".{CURRENT}.tmp"
-        with open(pointer, "w", encoding="utf-8") as handle:
-            handle.write(name + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(pointer, self.root / CURRENT)
+        try:
+            with open(pointer, "w", encoding="utf-8") as handle:
+                handle.write(name + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(pointer, self.root / CURRENT)
+        except BaseException:
+            pointer.unlink(missing_ok=True)
+            raise
         _fsync_dir(self.root)
 
     def clean_up(self) -> list[str]:

@@ -60,13 +60,18 @@ def register_migration(sql: str) -> None:
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open the database, creating it and running pending migrations.
 
-    Connections use WAL (readers don't block the writer) and wait up to 10 s for a lock.
+    Connections use WAL (readers don't block the writer), sync at checkpoints rather than
+    at every commit, and wait up to 10 s for a lock.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode, NORMAL syncs at checkpoints, not at every commit: still safe from
+    # corruption, and a crashed app loses nothing; only a power cut may lose the last
+    # commits. Full syncing cost 7-15 ms per logged search (docs/performance.md).
+    connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA foreign_keys=ON")
     migrate(connection)
     return connection

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -35,11 +36,24 @@ class KbServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        import torch
+
         from webui import create_app
 
+        # Workers share the cores: each gets its share of intra-op threads. Left at torch's
+        # default (every core in every worker), a query's encoding waits for threads that
+        # the other workers hold, and takes ten times longer on a busy 2-core machine.
+        torch.set_num_threads(threads_per_worker(self.kb_config["WORKERS"]))
         app = create_app(self.kb_config)
         app.extensions["kb"].engine()  # load the model and index before serving
         return app
+
+
+def threads_per_worker(workers: int, cpus: int | None = None) -> int:
+    """Torch intra-op threads for each of ``workers`` processes: the CPUs shared out, at least 1."""
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cpus // max(1, workers))
 
 
 def run_gunicorn(config: dict[str, Any]) -> None:
