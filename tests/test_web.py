@@ -263,8 +263,10 @@ def test_browse_filters_by_facets(client):
 def test_api_search_is_the_response_of_the_knowledge_base(client, web_kb):
     data = client.get("/api/search", query_string={"q": BORDER, "k": 3, "like_region": "Latin America"}).get_json()
     expected = web_kb.search(BORDER, k=3, profile={"region": "Latin America"}).to_dict()
+    search_id = data.pop("search_id")
     assert data == expected
     assert set(data) == {"query", "total", "results", "facets", "notices", "all_weak"}
+    assert isinstance(search_id, int)  # the search was logged under this id
     assert len(data["results"]) == 3 and data["results"][0]["id"] == "andes-cargo"
 
 

@@ -206,6 +206,76 @@ def sign_in(kb_app, kb_users):
     return signed_in
 
 
+# -- a seeded search log ------------------------------------------------------------------
+
+#: Searches the web corpus answers well, with who ran each (None: anonymous), oldest first.
+FOUND_SEARCHES = [
+    ("credit union losing young members after their car loan is paid off", ["sam", "sam", "mia", None]),
+    ("trucks waiting days at border crossings because customs paperwork is wrong", ["sam", "ada"]),
+    ("accounting firm staff burning out every busy season", ["sam"]),
+]
+#: Situations no story of the web corpus tells, each worded four ways: stories to write next.
+GAP_SEARCHES = {
+    "pharmacy": ["hospital pharmacy drug shortages", "drug shortages at hospital pharmacies",
+                 "our hospital pharmacists cannot get enough medicines", "hospital running out of critical drugs"],
+    "crew": ["airline crew scheduling", "rebuilding pilot and cabin crew rosters after flight disruptions",
+             "airline crews out of position after cancellations", "flight crew rostering problems"],
+}
+#: A search of 200 days ago: outside the page's default 90 days.
+OLD_SEARCH = "dairy cooperative milk price volatility"
+#: The story opened most from the seeded searches.
+MOST_OPENED = "alder-community-credit-union"
+
+
+def seed_search_log(log, base, now: float) -> dict[str, int]:
+    """Log FOUND_SEARCHES (strong), GAP_SEARCHES (weak), OLD_SEARCH and some opens through
+    ``log``, with the top 3 results of real searches of ``base`` (so some stories are never
+    shown); return the search ids by text."""
+    day = 86400.0
+    at = now - 20 * day
+    ids: dict[str, int] = {}
+    for text, users in FOUND_SEARCHES:
+        results = [(r.id, r.score) for r in base.search(text, k=3).results]
+        for n, user in enumerate(users):
+            at += 3600
+            ids[f"{text}#{n}"] = log.record_search(text, {}, {}, results, weak=False, user=user, at=at)
+    for wordings in GAP_SEARCHES.values():
+        for text in wordings:
+            at += 3600
+            results = [(r.id, r.score) for r in base.search(text, k=3).results]
+            ids[text] = log.record_search(text, {}, {}, results, weak=True, user="sam", at=at)
+    ids[OLD_SEARCH] = log.record_search(OLD_SEARCH, {}, {}, [("brightwater-dairy-cooperative", 0.61)], weak=False,
+                                        user="sam", at=now - 200 * day)
+    credit_union = FOUND_SEARCHES[0]
+    for n, user in enumerate(credit_union[1][:3]):
+        log.record_open(ids[f"{credit_union[0]}#{n}"], MOST_OPENED, user, at=at + 60 * (n + 1))
+    log.record_open(ids[f"{FOUND_SEARCHES[1][0]}#0"], "andes-cargo", "sam", at=at + 300)
+    log.record_open(None, "andes-cargo", None, at=at + 400)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def insights_app(web_settings: Settings, web_kb, tmp_path_factory: pytest.TempPathFactory):
+    """The session's knowledge base with its own database: one user of each role and a seeded
+    search log (``app.config["KB_SEED_IDS"]``: the seeded search ids by text)."""
+    import time
+
+    from kb.searchlog import SearchLog
+    from webui import create_app
+
+    database = tmp_path_factory.mktemp("insights") / "kb.sqlite3"
+    app = create_app({"KB_SETTINGS": web_settings, "SECRET_KEY": SECRET_KEY, "TESTING": True,
+                      "KB_KNOWLEDGE_BASE": web_kb, "KB_DATABASE": database, "KB_STALE_MONTHS": 24,
+                      "KB_LOG_RETENTION_DAYS": 0})
+    add_users(app)
+    log = SearchLog(database, retention=0)
+    try:
+        app.config["KB_SEED_IDS"] = seed_search_log(log, web_kb, time.time())
+    finally:
+        log.close()
+    return app
+
+
 # -- one Chromium for every browser test module --------------------------------------------
 
 _CHROMIUM: dict = {"users": 0, "playwright": None, "browser": None}

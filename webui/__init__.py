@@ -23,9 +23,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         config: Flask settings, usually from :func:`webui.config.web_config`: ``KB_SETTINGS``
             (:class:`kb.settings.Settings`) and ``SECRET_KEY`` are required; ``KB_REQUIRE_LOGIN``
             (default off) says whether reading needs a login; ``KB_DATABASE`` (default the
-            settings' database) holds the users. Tests may pass ``KB_KNOWLEDGE_BASE``, an existing
-            :class:`KnowledgeBase`, to share a loaded model. Defaults to
-            :func:`~webui.config.web_config` (environment variables).
+            settings' database) holds the users and the search log; ``KB_STALE_MONTHS`` and
+            ``KB_LOG_RETENTION_DAYS`` (default: those environment variables) tune insights and
+            the log. Tests may pass ``KB_KNOWLEDGE_BASE``, an existing :class:`KnowledgeBase`, to
+            share a loaded model. Defaults to :func:`~webui.config.web_config` (environment
+            variables).
 
     Returns:
         The app; its knowledge base is ``app.extensions["kb"]`` and its background indexer
@@ -48,11 +50,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kb"] = base
     app.extensions["live"] = LiveIndexer(settings, lambda: base.embedder)
 
-    from webui import auth, errors, security, templating
-    from webui.views import admin, api, editor, pages, sessions
+    from webui import auth, errors, searchlog, security, templating
+    from webui.views import admin, api, editor, insights, pages, sessions
 
     security.init_app(app)
     auth.init_app(app)
+    searchlog.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
@@ -60,4 +63,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(sessions.bp)
     app.register_blueprint(editor.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(insights.bp)
     return app

@@ -7,6 +7,7 @@ from typing import Any
 from kb.cases import SIZE_BANDS
 from kb.search.query import MAX_QUERY_CHARS, MAX_RESULTS
 from kb.stages import STAGES
+from webui.insights import DEFAULT_SINCE_DAYS, MAX_SINCE_DAYS, MAX_STALE_MONTHS
 
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -119,6 +120,8 @@ SCHEMAS: dict[str, Any] = {
             "facets": _ref("Facets"),
             "notices": {**_STRINGS, "description": "Things the person should know (a cut query, weak matches)."},
             "all_weak": {"type": "boolean"},
+            "search_id": {"type": ["integer", "null"],
+                          "description": "The id this search was logged under (null when it could not be logged)."},
         },
     },
     "CaseMeta": {"type": "object", "required": ["id", "title"], "properties": CASE_META_PROPERTIES},
@@ -183,6 +186,73 @@ SCHEMAS["IndexStatus"] = {
     },
 }
 
+_TIME = {"type": "string", "format": "date-time"}
+_INSIGHT_CASE = {"type": "object", "required": ["id", "title"],
+                 "properties": {"id": _STRING, "title": _STRING}}
+
+SCHEMAS["Insights"] = {
+    "type": "object",
+    "description": "Every section of the Insights page (docs/insights.md says what each means).",
+    "required": ["generated_at", "since", "totals", "top_searches", "weak_groups", "coverage", "stale_months",
+                 "stale", "undated", "never_shown", "never_opened", "most_opened", "bucket", "timeline"],
+    "properties": {
+        "generated_at": _TIME,
+        "since": {"type": ["string", "null"], "format": "date-time",
+                  "description": "Searches and opens from this time on are counted."},
+        "totals": {"type": "object", "additionalProperties": {"type": "integer"},
+                   "description": "searches, weak, strong, opens, users (signed in), cases (published)."},
+        "top_searches": {"type": "array", "description": "The most frequent searches, most frequent first.",
+                         "items": {"type": "object", "required": ["text", "count", "weak", "users", "last_seen"],
+                                   "properties": {"text": _STRING, "count": {"type": "integer"},
+                                                  "weak": {"type": "integer"}, "users": {"type": "integer"},
+                                                  "last_seen": _TIME}}},
+        "weak_groups": {"type": "array", "description": "Stories to write next: searches with no strong match "
+                                                         "grouped by meaning, largest group first.",
+                        "items": {"type": "object",
+                                  "required": ["size", "queries", "example", "examples", "users", "last_seen",
+                                               "nearest_case"],
+                                  "properties": {
+                                      "size": {"type": "integer"}, "queries": {"type": "integer"},
+                                      "example": _STRING, "examples": _STRINGS, "users": {"type": "integer"},
+                                      "last_seen": _TIME,
+                                      "nearest_case": {"oneOf": [{"type": "null"}, {
+                                          "type": "object", "required": ["id", "title", "similarity"],
+                                          "properties": {"id": _STRING, "title": _STRING,
+                                                         "similarity": {"type": "number"}}}]}}}},
+        "coverage": {"type": "array", "description": "Published stories per industry × journey stage and per "
+                                                     "company size × region; every combination is listed.",
+                     "items": {"type": "object",
+                               "required": ["title", "rows", "columns", "column_labels", "counts", "cases", "empty"],
+                               "properties": {
+                                   "title": _STRING, "row_field": _STRING, "column_field": _STRING,
+                                   "rows": _STRINGS, "columns": _STRINGS, "column_labels": _STRINGS,
+                                   "counts": {"type": "array", "items": {"type": "array",
+                                                                         "items": {"type": "integer"}}},
+                                   "cases": {"type": "array", "items": {"type": "array", "items": _STRINGS}},
+                                   "empty": {"type": "integer", "description": "Combinations with no story."}}}},
+        "stale_months": {"type": "integer"},
+        "stale": {"type": "array", "description": "Published stale_months or more ago, oldest first.",
+                  "items": {**_INSIGHT_CASE, "properties": {
+                      **_INSIGHT_CASE["properties"], "published": {"type": "string", "format": "date"},
+                      "months": {"type": "integer"}}}},
+        "undated": {"type": "array", "items": _INSIGHT_CASE, "description": "Published stories without a date."},
+        **{name: {"type": "array", "description": description, "items": {**_INSIGHT_CASE, "properties": {
+            **_INSIGHT_CASE["properties"], "shown": {"type": "integer"}, "opened": {"type": "integer"},
+            "opened_from_search": {"type": "integer"}}}}
+           for name, description in (("never_shown", "In no logged search's top 10."),
+                                     ("never_opened", "Never opened, most often shown first."),
+                                     ("most_opened", "Most opened first."))},
+        "bucket": {"type": "string", "enum": ["day", "week"]},
+        "timeline": {"type": "array", "description": "Searches per day or week (from Monday), empty ones included.",
+                     "items": {"type": "object", "required": ["start", "searches", "weak", "strong"],
+                               "properties": {"start": {"type": "string", "format": "date"},
+                                              "searches": {"type": "integer"}, "weak": {"type": "integer"},
+                                              "strong": {"type": "integer"}}}},
+        "demo_rows": {"type": "integer", "description": "Searches logged by `kb insights seed-demo`."},
+        "notes": _STRINGS,
+    },
+}
+
 RESPONSES: dict[str, Any] = {
     "Unauthorized": _json(_ref("Error"), "Reading needs a login (KB_REQUIRE_LOGIN) and the request has none."),
     "Forbidden": _json(_ref("Error"), "The signed-in user's role does not allow this."),
@@ -209,7 +279,7 @@ def openapi_spec() -> dict[str, Any]:
             "/api/search": {"get": {
                 "operationId": "search",
                 "summary": "Rank published cases for a prospect's situation",
-                "description": ("The same JSON as `kb search --json`. "
+                "description": ("The same JSON as `kb search --json`, and the id the search was logged under. "
                                 "Filters narrow the cases; the profile raises them."),
                 "parameters": [
                     {"name": "q", "in": "query", "required": True,
@@ -253,6 +323,27 @@ def openapi_spec() -> dict[str, Any]:
                 "summary": "Whether the search index is being updated after an edit (marketers and admins)",
                 "responses": {"200": _json(_ref("IndexStatus"), "The background indexer's last state."),
                               "401": _ERRORS["401"], "403": {"$ref": "#/components/responses/Forbidden"}},
+            }},
+            "/api/insights": {"get": {
+                "operationId": "insights",
+                "summary": "What sellers search for and don't find, coverage, stale and unused stories "
+                           "(marketers and admins)",
+                "description": ("The report of the Insights page: most frequent searches, stories to write next, "
+                                "coverage, stale stories, stories never shown, never opened and most opened, "
+                                "and searches over time."),
+                "parameters": [
+                    {"name": "since", "in": "query", "required": False,
+                     "description": "Count the searches and opens of the last this many days.",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SINCE_DAYS,
+                                "default": DEFAULT_SINCE_DAYS}},
+                    {"name": "stale_months", "in": "query", "required": False,
+                     "description": "A story is stale this many months after it was published "
+                                    "(default KB_STALE_MONTHS, 24).",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_STALE_MONTHS}},
+                ],
+                "responses": {"200": _json(_ref("Insights"), "Every insight."),
+                              "400": _ERRORS["400"], "401": _ERRORS["401"],
+                              "403": {"$ref": "#/components/responses/Forbidden"}, "503": _ERRORS["503"]},
             }},
             "/healthz": {"get": {
                 "operationId": "health",

@@ -1,4 +1,4 @@
-"""The JSON API: search, cases, similar cases, facets, health and its OpenAPI description."""
+"""The JSON API: search, cases, similar cases, facets, insights, health and its OpenAPI description."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from flask import Blueprint, jsonify, request, url_for
 
 from webui.auth import include_drafts, requires
 from webui.index_status import index_status
+from webui.insights import insights_args, insights_report
 from webui.openapi import openapi_spec
 from webui.params import parse_k, search_args
+from webui.searchlog import log_search
 from webui.stories import load_story, public_meta
 from webui.views import knowledge_base
 
@@ -19,9 +21,11 @@ SIMILAR_K = 5
 
 @bp.get("/api/search")
 def search():
-    """Rank cases for a situation; the same JSON as ``kb search --json``."""
+    """Rank cases for a situation: the JSON of ``kb search --json``, and the ``search_id`` it
+    was logged under (None when it could not be logged)."""
     args = search_args(request.args, include_drafts=include_drafts())
-    return jsonify(knowledge_base().search(**args.kwargs()).to_dict())
+    response = knowledge_base().search(**args.kwargs())
+    return jsonify({**response.to_dict(), "search_id": log_search(response, args)})
 
 
 @bp.get("/api/cases/<case_id>")
@@ -51,6 +55,13 @@ def facets():
 def index_state():
     """The background indexer's state, polled by the editor after a save."""
     return jsonify(index_status())
+
+
+@bp.get("/api/insights")
+@requires("insights")
+def insights():
+    """The insights report of the Insights page, as JSON (marketers and admins)."""
+    return jsonify(insights_report(insights_args(request.args)).to_dict())
 
 
 @bp.get("/healthz")

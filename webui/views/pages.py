@@ -11,6 +11,7 @@ from webui.auth import include_drafts
 from webui.browse import browse_cases
 from webui.facets import active_filters, facet_groups
 from webui.params import PROFILE_PARAMS, SORTS, SearchArgs, filter_args, is_partial, search_args, sort_arg
+from webui.searchlog import log_open, log_search
 from webui.stories import find_match, load_story
 from webui.views import knowledge_base
 
@@ -26,14 +27,20 @@ EXAMPLES = (
 
 @bp.get("/")
 def search():
-    """The search page: the situation, a "like you" profile, facet filters and results."""
+    """The search page: the situation, a "like you" profile, facet filters and results.
+
+    Every search with a query is logged (the results fragment's too: a filter change is a new
+    search); result links carry its id as ``sid``.
+    """
     base = knowledge_base()
     args = search_args(request.args, include_drafts=include_drafts())
     response = base.search(**args.kwargs()) if args.text else None
+    search_id = log_search(response, args) if response is not None else None
     facets = response.facets if response else base.facets(args.filters, include_drafts=args.include_drafts)
     context = {
         "args": args,
         "response": response,
+        "search_id": search_id,
         "results": [result.to_dict() for result in response.results] if response else [],
         "groups": facet_groups(facets, args.filters),
         "active": active_filters(args.filters),
@@ -48,11 +55,15 @@ def search():
 
 @bp.get("/cases/<case_id>")
 def story(case_id: str):
-    """A story: its journey, sections, metadata, the matched passage and similar stories."""
+    """A story: its journey, sections, metadata, the matched passage and similar stories.
+
+    The open is logged, linked to the search of the link's ``sid`` when it is the reader's.
+    """
     base = knowledge_base()
     drafts = include_drafts()
     meta = base.case_meta(case_id, include_drafts=drafts)
     story = load_story(meta, base.settings.cases_dir)
+    log_open(case_id, request.args.get("sid"))
     query = (request.args.get("q") or "").strip()
     section = request.args.get("section")
     match = find_match(story, section, query) if query and section is not None else None

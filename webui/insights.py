@@ -1,0 +1,86 @@
+"""The Insights page and ``GET /api/insights``: their parameters, the report and its charts.
+
+The report itself is :func:`kb.insights.build_report` over the search log, the live index
+version and the knowledge base's already loaded model (to group weak searches by meaning);
+the charts are :mod:`kb.charts` SVG, escaped there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
+
+from kb.charts import heatmap_svg, timeline_svg
+from kb.errors import InvalidQueryError
+from kb.insights import InsightsReport, build_report, stale_months
+from webui.searchlog import search_log
+from webui.views import knowledge_base
+
+#: Days of searches shown when ``since`` is not given.
+DEFAULT_SINCE_DAYS = 90
+MAX_SINCE_DAYS = 3650
+MAX_STALE_MONTHS = 600
+#: Periods offered on the page, in days.
+SINCE_CHOICES = (7, 30, 90, 180, 365)
+#: Rows of the frequent-searches, stories-to-write and most-opened lists.
+TOP = 20
+
+
+@dataclass(frozen=True)
+class InsightsArgs:
+    """The report asked for: searches of the last ``since_days`` days, stale after ``stale_months``."""
+
+    since_days: int
+    stale_months: int
+
+    def since_choices(self) -> list[int]:
+        """The periods to offer, the one asked for included."""
+        return sorted({*SINCE_CHOICES, self.since_days})
+
+
+def insights_args(args: MultiDict) -> InsightsArgs:
+    """Read ``since`` (days, default 90) and ``stale_months`` (default ``KB_STALE_MONTHS``, 24).
+
+    Raises:
+        InvalidQueryError: A value is not a whole number in range.
+    """
+    default_months = current_app.config.get("KB_STALE_MONTHS")
+    if default_months is None:
+        default_months = stale_months()
+    return InsightsArgs(
+        since_days=_whole(args.get("since"), "since", DEFAULT_SINCE_DAYS, 1, MAX_SINCE_DAYS, "days"),
+        stale_months=_whole(args.get("stale_months"), "stale_months", default_months, 0, MAX_STALE_MONTHS, "months"))
+
+
+def _whole(value: str | None, name: str, default: int, low: int, high: int, unit: str) -> int:
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise InvalidQueryError(f"{name} must be a whole number of {unit} from {low} to {high}")
+    return number
+
+
+def insights_report(args: InsightsArgs) -> InsightsReport:
+    """Every insight over the log of the last ``args.since_days`` days.
+
+    Raises:
+        IndexNotFoundError, IndexFormatError, IndexCorruptError: No usable index.
+    """
+    base = knowledge_base()
+    version = base.version
+    return build_report(search_log(), version, base.embedder, since_days=args.since_days,
+                        months=args.stale_months, top=TOP)
+
+
+def report_charts(report: InsightsReport) -> dict[str, Any]:
+    """The report's charts as markup for the template (kb.charts escapes every label)."""
+    return {"timeline": Markup(timeline_svg(report.timeline, report.bucket)),
+            "coverage": [Markup(heatmap_svg(table)) for table in report.coverage]}
