@@ -26,7 +26,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import re
 import sys
 import tempfile
@@ -34,6 +33,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import harness  # benchmarks/harness.py: run as `python benchmarks/...`
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "corpora" / "scifact"
@@ -198,10 +199,8 @@ def run_queries(kb, queries: list[Query], mode: str, k: int) -> tuple[list[list[
 # -- the run ------------------------------------------------------------------------------
 
 def machine() -> str:
-    """CPU count, platform and load (other work on the machine skews the times)."""
-    load = "; load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
-    return f"{os.cpu_count()} CPUs; {platform.platform()}; Python {platform.python_version()}{load}"
-
+    """The machine (see benchmarks/harness.py) and its load: other work skews the times."""
+    return f"{harness.machine()}; {harness.load_average()}"
 
 def build(store, documents, embedder, reuse: bool):
     """Build (or, with reuse, update) the index, printing progress to stderr."""

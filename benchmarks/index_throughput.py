@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import harness  # benchmarks/harness.py: run as `python benchmarks/...`
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CASES = REPO / "cases"
@@ -69,24 +70,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def machine() -> str:
-    """CPU count, CPU model, platform, and the Python and torch versions."""
-    cpus = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cpus
-    model = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import torch
-
-    load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
-    return (f"{cpus} CPUs ({usable} usable){', ' + model if model else ''}; {platform.platform()}; "
-            f"Python {platform.python_version()}; torch {torch.__version__} with {torch.get_num_threads()} threads; "
-            f"{load}")
-
+    """The machine (see benchmarks/harness.py) and its load: other work skews the times."""
+    return f"{harness.machine()}; {harness.load_average()}"
 
 def timed(function, *args, **kwargs):
     """(result, wall seconds) of one call."""
