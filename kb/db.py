@@ -96,6 +96,29 @@ def migrate(connection: sqlite3.Connection) -> None:
             raise
 
 
+class DatabaseStore:
+    """Base of the classes kept in the database: one connection, opened on first use.
+
+    A store's connection must not run two threads' statements at once: make one store per
+    thread (or per request).
+    """
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._connection: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self._connection = connect(self.path)
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 def transaction(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], object]) -> object:
     """Run work inside BEGIN IMMEDIATE ... COMMIT, rolling back on any error."""
     connection.execute("BEGIN IMMEDIATE")

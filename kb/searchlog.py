@@ -18,14 +18,13 @@ import csv
 import datetime as dt
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from kb.db import connect, transaction
+from kb.db import DatabaseStore, transaction
 from kb.errors import ConfigError
 
 #: Days a search is kept when KB_LOG_RETENTION_DAYS is not set.
@@ -118,7 +117,7 @@ class LoggedOpen:
     user: str | None
 
 
-class SearchLog:
+class SearchLog(DatabaseStore):
     """The search log in the SQLite database.
 
     Args:
@@ -131,18 +130,11 @@ class SearchLog:
     """
 
     def __init__(self, path: Path | str, clock=time.time, retention: int | None = None):
-        self.path = Path(path)
+        super().__init__(path)
         self._clock = clock
         self.retention = retention_days() if retention is None else retention
         if self.retention < 0:
             raise ConfigError("the retention must be 0 (keep forever) or more days")
-        self._connection: sqlite3.Connection | None = None
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            self._connection = connect(self.path)
-        return self._connection
 
     # -- writing -----------------------------------------------------------------------
 
@@ -303,12 +295,6 @@ class SearchLog:
             ])
             count += 1
         return count
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
 
 def iso_time(seconds: float) -> str:
     """A UTC timestamp as 2026-11-23T15:44:27Z."""

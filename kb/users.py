@@ -17,7 +17,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from kb.db import connect, transaction
+from kb.db import DatabaseStore, transaction
 from kb.errors import AuthenticationError, LoginThrottledError, UserError
 
 ROLES: tuple[str, ...] = ("seller", "marketer", "admin")
@@ -52,7 +52,7 @@ class User:
         return permission in PERMISSIONS.get(self.role, frozenset())
 
 
-class UserStore:
+class UserStore(DatabaseStore):
     """The users table and login throttling.
 
     Args:
@@ -61,15 +61,8 @@ class UserStore:
     """
 
     def __init__(self, path: Path | str, clock=time.time):
-        self.path = Path(path)
+        super().__init__(path)
         self._clock = clock
-        self._connection: sqlite3.Connection | None = None
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            self._connection = connect(self.path)
-        return self._connection
 
     def add(self, name: str, role: str, password: str) -> User:
         """Create a user.
@@ -156,12 +149,6 @@ class UserStore:
                 delay = min(MAX_DELAY, 2 ** (excess + 1))
                 waits.append(int(rows[-1]["at"] + delay - now + 0.999))
         return max([0, *waits])
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
 
 def check_name(name: str) -> None:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
