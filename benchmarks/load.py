@@ -33,9 +33,7 @@ import argparse
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -45,7 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import harness  # noqa: E402
-from benchmarks.query_latency import index_in_subprocess, same_threads_as_a_worker  # noqa: E402
+from benchmarks.query_latency import same_threads_as_a_worker  # noqa: E402
 
 #: Share of the throughput the workers could give at the bare p50 (the brief's target).
 TARGET_SHARE = 0.8
@@ -194,23 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.cases.is_dir():
         print(f"skipped: corpus folder {args.cases} does not exist")
         return 0
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     texts = harness.queries()
-    print(f"machine: {harness.machine()}")
-    print(harness.load_average())
-    with harness.stopping_on_signals(), tempfile.TemporaryDirectory(prefix="kb-load-") as tmp:
-        tmp = Path(tmp)
+    with harness.indexed_corpus(args.cases, args.data, prefix="kb-load-") as (cases, data, tmp):
         from indexer import Embedder
         from kb.service import KnowledgeBase
         from kb.settings import load_settings
 
-        if args.data is None:
-            cases, data = tmp / "cases", tmp / "data"
-            shutil.copytree(args.cases, cases)
-            print(index_in_subprocess(cases, data))
-        else:
-            cases, data = args.cases, args.data
         settings = load_settings(environ={}, cases_dir=cases, data_dir=data)
         embedder = Embedder(settings.model)
 

@@ -30,10 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -61,18 +58,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     return args
-
-
-def index_in_subprocess(cases: Path, data: Path) -> str:
-    """Build the index with ``kb index`` in its own process; return its summary line.
-
-    Not in this process: after embedding a corpus in batches, a process encodes single
-    queries about twice as slowly, which would flatter the end-to-end / bare ratio.
-    """
-    done = harness.kb_index(cases, data)
-    if done.returncode not in (0, 2):
-        raise SystemExit(f"error: kb index failed: {done.stderr.strip()}")
-    return done.stdout.strip().splitlines()[-1]
 
 
 def same_threads_as_a_worker(workers: int) -> int:
@@ -204,19 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.cases.is_dir():
         print(f"skipped: corpus folder {args.cases} does not exist")
         return 0
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     texts = harness.queries(args.queries)
-    print(f"machine: {harness.machine()}")
-    print(harness.load_average())
-    with harness.stopping_on_signals(), tempfile.TemporaryDirectory(prefix="kb-latency-") as tmp:
-        tmp = Path(tmp)
-        if args.data is None:
-            cases, data = tmp / "cases", tmp / "data"
-            shutil.copytree(args.cases, cases)
-            print(index_in_subprocess(cases, data))
-        else:
-            cases, data = args.cases, args.data
+    with harness.indexed_corpus(args.cases, args.data, prefix="kb-latency-") as (cases, data, tmp):
         figures = measure(cases, data, port=args.port, workers=args.workers, rounds=args.rounds,
                           texts=texts, log=tmp / "server.log")
     report(figures, f"{args.cases}, server: kb serve --prod --workers {args.workers}")

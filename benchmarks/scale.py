@@ -160,7 +160,7 @@ def measure(args: argparse.Namespace, timings: dict) -> int:
     texts = harness.queries()
 
     # 1. Latency and memory of the production server on this index (a fresh process: no batch
-    #    encoding has run in it, see query_latency.index_in_subprocess).
+    #    encoding has run in it, see harness.index_in_subprocess).
     def read_memory(server):
         return {"memory": server.memory()}
 
