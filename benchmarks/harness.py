@@ -328,3 +328,13 @@ def indexed_corpus(cases: Path, data: Path | None, prefix: str) -> Iterator[tupl
             cases = copy
             print(index_in_subprocess(cases, data))
         yield cases, data, scratch
+
+
+def add_server_arguments(parser, port: int) -> None:
+    """Add the options every server benchmark takes: --cases, --data, --port, --workers."""
+    parser.add_argument("--cases", type=Path, default=REPO / "cases",
+                        help="folder of case files (default: the starter corpus)")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="KB_DATA folder already holding an index of --cases (default: copy and index)")
+    parser.add_argument("--port", type=int, default=port, help=f"server port on 127.0.0.1 (default: {port})")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default: 2)")

@@ -57,12 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Concurrent searches against kb serve --prod: requests/s, p50, p99, errors.",
         epilog="Example: python benchmarks/load.py --clients 4 --duration 30 --during-reindex")
-    parser.add_argument("--cases", type=Path, default=harness.REPO / "cases",
-                        help="folder of case files (default: the starter corpus)")
-    parser.add_argument("--data", type=Path, default=None,
-                        help="KB_DATA folder already holding an index of --cases (default: copy and index)")
-    parser.add_argument("--port", type=int, default=8767, help="server port on 127.0.0.1 (default: 8767)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default: 2)")
+    harness.add_server_arguments(parser, port=8767)
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default: 4)")
     parser.add_argument("--duration", type=float, default=None,
                         help="seconds of load (default: 30; with --during-reindex the most seconds, 300, "

@@ -46,12 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="p50/p95/p99 of a search in-process and through GET /api/search, and their ratio.",
         epilog="Example: python benchmarks/query_latency.py --cases /tmp/kb-scale/cases --data /tmp/kb-scale/data")
-    parser.add_argument("--cases", type=Path, default=harness.REPO / "cases",
-                        help="folder of case files (default: the starter corpus)")
-    parser.add_argument("--data", type=Path, default=None,
-                        help="KB_DATA folder already holding an index of --cases (default: copy and index)")
-    parser.add_argument("--port", type=int, default=8766, help="server port on 127.0.0.1 (default: 8766)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default: 2)")
+    harness.add_server_arguments(parser, port=8766)
     parser.add_argument("--rounds", type=int, default=2, help="rounds, alternating the order (default: 2)")
     parser.add_argument("--queries", type=int, default=None, help="use only the first N queries")
     args = parser.parse_args(argv)

@@ -14,7 +14,7 @@ from indexer import Embedder, IndexStore, IndexVersion
 
 from kb.errors import CaseNotFoundError, InvalidQueryError
 from kb.search import RankingSettings, Response, SearchEngine, make_request
-from kb.search.query import MAX_RESULTS
+from kb.search.query import MAX_RESULTS, SearchRequest, check_filters
 from kb.settings import Settings
 
 #: Seconds between checks of the index's CURRENT pointer.
@@ -99,7 +99,7 @@ class KnowledgeBase:
 
     def facets(self, filters: dict | None = None, include_drafts: bool = False) -> dict[str, dict[str, int]]:
         """Facet counts over the cases shown to the reader, each facet under every other filter."""
-        request, _ = make_request("*", filters=filters, include_drafts=include_drafts)
+        request = SearchRequest(text="", filters=check_filters(filters), include_drafts=include_drafts)
         return self.engine().facet_counts(request)
 
     def list_cases(self, filters: dict | None = None, sort: str = "date",
@@ -111,9 +111,8 @@ class KnowledgeBase:
         """
         if sort not in ("date", "title"):
             raise InvalidQueryError("sort must be date or title")
-        request, _ = make_request("*", filters=filters, include_drafts=include_drafts)
         engine = self.engine()
-        cases = [engine.version.doc_meta[i] for i in engine.matching(request.filters, include_drafts)]
+        cases = [engine.version.doc_meta[i] for i in engine.matching(check_filters(filters), include_drafts)]
         cases.sort(key=lambda meta: (str(meta.get("title") or "").casefold(), meta["id"]))
         if sort == "date":
             cases.sort(key=lambda meta: meta.get("published") or "", reverse=True)

@@ -50,12 +50,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kb"] = base
     app.extensions["live"] = LiveIndexer(settings, lambda: base.embedder)
 
-    from webui import auth, errors, searchlog, security, templating
+    from webui import auth, errors, security, stores, templating
     from webui.views import admin, api, editor, insights, pages, sessions
 
     security.init_app(app)
     auth.init_app(app)
-    searchlog.init_app(app)
+    stores.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
 from kb.users import User, UserStore
+from webui.stores import thread_store
 
 #: What an anonymous visitor may do when reading needs no login.
 ANONYMOUS_READER = User(name="", role="seller")
@@ -26,10 +27,8 @@ _UNSAFE_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 def users() -> UserStore:
-    """The user database, opened once per request."""
-    if "users" not in g:
-        g.users = UserStore(current_app.config["KB_DATABASE"])
-    return g.users
+    """This thread's user store (see :mod:`webui.stores`)."""
+    return thread_store("users", lambda: UserStore(current_app.config["KB_DATABASE"]))
 
 
 def current_user() -> User | None:
@@ -125,15 +124,8 @@ def load_user() -> None:
     return None
 
 
-def close_users(_exc: BaseException | None = None) -> None:
-    store = g.pop("users", None)
-    if store is not None:
-        store.close()
-
-
 def init_app(app: Flask) -> None:
     app.before_request(load_user)
-    app.teardown_appcontext(close_users)
 
     @app.context_processor
     def user_context():

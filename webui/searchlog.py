@@ -4,21 +4,21 @@ Every search with a query, on the search page (its results fragment too: a filte
 a new search) or through ``GET /api/search``, is logged with the signed-in user's name (None
 when anonymous); its id travels in the result links as ``sid``, so the story page can log
 that the story was opened from that search. Logging is one INSERT (well under a millisecond)
-on a connection kept open per thread; when it fails the search is answered anyway and the
+on a connection kept open per thread (:mod:`webui.stores`); when it fails the search is answered anyway and the
 failure goes to the app log.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 
-from flask import Flask, current_app
+from flask import current_app
 
 from kb.errors import ConfigError
 from kb.searchlog import SearchLog
 from webui.auth import current_user
 from webui.params import SearchArgs
+from webui.stores import thread_store
 
 #: Longest ``sid`` read from a link (a larger number is no search of ours).
 _MAX_SID_DIGITS = 18
@@ -27,17 +27,9 @@ _LOG_ERRORS = (sqlite3.Error, OSError, ValueError, ConfigError)
 
 
 def search_log() -> SearchLog:
-    """This thread's search log (a connection must not run two threads' statements at once).
-
-    It stays open for the thread's life rather than one request: closing the last connection
-    to a WAL database checkpoints it, two fsyncs that would cost each search about 20 ms.
-    """
-    logs = current_app.extensions["search_logs"]
-    log = getattr(logs, "log", None)
-    if log is None:
-        log = logs.log = SearchLog(current_app.config["KB_DATABASE"],
-                                   retention=current_app.config.get("KB_LOG_RETENTION_DAYS"))
-    return log
+    """This thread's search log (see :mod:`webui.stores`)."""
+    return thread_store("search_log", lambda: SearchLog(
+        current_app.config["KB_DATABASE"], retention=current_app.config.get("KB_LOG_RETENTION_DAYS")))
 
 
 def _user() -> str | None:
@@ -72,8 +64,3 @@ def parse_sid(value: str | None) -> int | None:
     if not value.isascii() or not value.isdigit() or len(value) > _MAX_SID_DIGITS:
         return None
     return int(value)
-
-
-def init_app(app: Flask) -> None:
-    """One search log per thread of this app (closed when the thread ends)."""
-    app.extensions["search_logs"] = threading.local()

@@ -76,7 +76,7 @@ def _format_result(rank: int, r: dict) -> str:
     lines = [
         click.style(f"{rank}. {r['title']}", bold=True) + f"  score {r['score']:.3f}{weak}",
         f"   {r['id']} · {facts}" if facts else f"   {r['id']}",
-        f"   {where}{r['snippet']}",
+        f"   {where}{' '.join(r['snippet'].split())}",  # one line: the passage's line breaks would break the layout
         "   why: " + "; ".join(r["why"]["reasons"]),
         "",
     ]

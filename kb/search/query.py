@@ -70,7 +70,27 @@ def make_request(text: str | None, k: int = 10, filters: dict | None = None, pro
     if mode not in MODES:
         raise InvalidQueryError(f"mode must be one of {', '.join(MODES)}")
 
-    clean_filters: dict[str, tuple[str, ...]] = {}
+    clean_filters = check_filters(filters)
+
+    clean_profile: dict[str, str] = {}
+    for key, value in (profile or {}).items():
+        if key not in PROFILE_FIELDS:
+            raise InvalidQueryError(f"unknown profile attribute '{key}'; use one of {', '.join(PROFILE_FIELDS)}")
+        if isinstance(value, str) and value.strip():
+            if key == "company_size":
+                _check_choice("company_size", (value.strip(),), SIZE_BANDS)
+            clean_profile[key] = value.strip()
+    return SearchRequest(text=cleaned, k=k, filters=clean_filters, profile=clean_profile, mode=mode,
+                         include_drafts=include_drafts), notices
+
+
+def check_filters(filters: dict | None) -> dict[str, tuple[str, ...]]:
+    """Check and normalize filters: field -> the non-blank values accepted (any of them).
+
+    Raises:
+        InvalidQueryError: An unknown field, or a value outside a fixed set (size, stage, status).
+    """
+    clean: dict[str, tuple[str, ...]] = {}
     for key, values in (filters or {}).items():
         if key not in FILTER_FIELDS:
             raise InvalidQueryError(f"unknown filter '{key}'; use one of {', '.join(FILTER_FIELDS)}")
@@ -84,18 +104,8 @@ def make_request(text: str | None, k: int = 10, filters: dict | None = None, pro
             _check_choice("stage", values, tuple(STAGES))
         elif key == "status":
             _check_choice("status", values, STATUSES)
-        clean_filters[key] = values
-
-    clean_profile: dict[str, str] = {}
-    for key, value in (profile or {}).items():
-        if key not in PROFILE_FIELDS:
-            raise InvalidQueryError(f"unknown profile attribute '{key}'; use one of {', '.join(PROFILE_FIELDS)}")
-        if isinstance(value, str) and value.strip():
-            if key == "company_size":
-                _check_choice("company_size", (value.strip(),), SIZE_BANDS)
-            clean_profile[key] = value.strip()
-    return SearchRequest(text=cleaned, k=k, filters=clean_filters, profile=clean_profile, mode=mode,
-                         include_drafts=include_drafts), notices
+        clean[key] = values
+    return clean
 
 
 def _check_choice(name: str, values: tuple[str, ...], choices: tuple[str, ...]) -> None:
