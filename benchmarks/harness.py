@@ -179,6 +179,11 @@ class Server:
         out["total"] = sum(out.values())
         return out
 
+    def cpu_seconds(self) -> dict[int, float]:
+        """CPU time (user + system) used so far by the master and each worker, by pid."""
+        pids = [self.process.pid, *self.worker_pids()] if self.process else []
+        return {pid: cpu_seconds(pid) for pid in pids}
+
     def stop(self) -> None:
         """Stop gunicorn (SIGTERM to its process group, SIGKILL after 15 s)."""
         if self.process is None or self.process.poll() is not None:
@@ -220,6 +225,16 @@ def rss_bytes(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0.0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, utime field 14 and stime field 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Client:

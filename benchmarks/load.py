@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             ready.wait(timeout=120)
             started = time.monotonic()
             cpu_started = time.process_time()
+            server_cpu_started = server.cpu_seconds()
             poller = threading.Thread(target=health_loop, args=(args.port, stop, versions, health_errors),
                                       daemon=True)
             poller.start()
@@ -241,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
                 stop.set()
                 elapsed = time.monotonic() - started
                 cpu = time.process_time() - cpu_started
+                server_cpu = {pid: seconds - server_cpu_started.get(pid, 0.0)
+                              for pid, seconds in server.cpu_seconds().items()}
                 for thread in threads:
                     thread.join(timeout=90)
                 poller.join(timeout=10)
@@ -267,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"baseline: bare p50 in-process ({torch_threads} torch thread(s), as a worker)", f"{baseline * 1000:.1f} ms"),
         (f"target: {TARGET_SHARE} x {args.workers} workers x 1000 / bare p50", f"{target:.1f} requests/s"),
         ("load generator CPU (this process)", f"{cpu / elapsed:.0%} of one core"),
+        ("server CPU, master and each worker", ", ".join(f"pid {pid} {seconds / elapsed:.0%}"
+                                                         for pid, seconds in server_cpu.items())),
         ("server resident memory (all processes)", f"{memory['total'] / 2**20:.0f} MiB"),
     ])
     for example in tally.examples:

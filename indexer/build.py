@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -40,9 +41,13 @@ class BuildReport:
     removed: int
     seconds: float
     full_reason: str | None = None
+    unchanged: bool = False
 
     def summary(self, noun: str = "documents") -> str:
         """One line for a person: counts and time."""
+        if self.unchanged:
+            return (f"{self.documents} {noun}, {self.passages} passages: nothing changed, "
+                    f"{self.version} stays live ({self.seconds:.1f} s)")
         return (f"{self.documents} {noun}, {self.passages} passages: {self.reembedded} re-embedded "
                 f"({self.reembedded_passages} passages), {self.reused} reused, {self.removed} removed "
                 f"in {self.seconds:.1f} s")
@@ -101,6 +106,11 @@ def build_index(store: IndexStore, documents: Sequence[Document], embedder: Embe
                 kept[document.id] = (previous.passages[span.start:span.stop], previous.vectors[span.start:span.stop])
             else:
                 fresh[document.id] = fit_passages(document, embedder)
+        if previous is not None and not fresh and _same_documents(previous, documents):
+            # Nothing to write: a new version would be a copy, and every reader would reload it.
+            return BuildReport(version=previous.name, documents=len(documents), passages=len(previous.passages),
+                               reembedded=0, reembedded_passages=0, reused=len(kept), removed=0,
+                               seconds=time.perf_counter() - started, unchanged=True)
 
         to_embed = [p for passages in fresh.values() for p in passages]
         done = 0
@@ -187,6 +197,13 @@ def _write_error(store: IndexStore, exc: OSError) -> IndexWriteError:
     fix = "free some disk space" if exc.errno == errno.ENOSPC else "fix that"
     return IndexWriteError(f"could not write the new index version in {store.root}: {what}; {live}. "
                            f"{fix[0].upper()}{fix[1:]}, then run `kb index` again")
+
+
+def _same_documents(previous: IndexVersion, documents: Sequence[Document]) -> bool:
+    """True when the live version holds exactly these documents, in this order, with this metadata."""
+    if previous.doc_ids != [d.id for d in documents] or previous.manifest.get("lexical") != {"k1": K1, "b": B}:
+        return False
+    return all(previous.doc_meta[d.id] == json.loads(json.dumps(d.meta, ensure_ascii=False)) for d in documents)
 
 
 def _lexical_text(passage: Passage) -> str:

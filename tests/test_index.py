@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from indexer import Document, IndexStore, Segment, fit_passages
+from indexer import Document, IndexStore, Segment, build_index, fit_passages
 from indexer.errors import IndexCorruptError, IndexFormatError, IndexNotFoundError
 from kb.cli import cli
 from kb.indexing import index_cases
@@ -26,12 +26,31 @@ def tiny(tmp_path):
     return load_settings(environ={}, cases_dir=copy_cases(tmp_path / "cases", TINY), data_dir=tmp_path / "data")
 
 
+def test_a_metadata_change_alone_writes_a_new_version(tmp_path, embedder):
+    """Metadata (say a draft published) is not in the vectors, yet readers must see it."""
+    store = IndexStore(tmp_path / "index")
+    draft = Document(id="one", context="A story", segments=(Segment(text="The team changed."),),
+                     meta={"status": "draft"})
+    first = build_index(store, [draft], embedder)
+    published = Document(id="one", context="A story", segments=draft.segments, meta={"status": "published"})
+    second = build_index(store, [published], embedder)
+    assert not second.unchanged and second.version != first.version
+    assert (second.reembedded, second.reused) == (0, 1)
+    assert store.open().doc_meta["one"] == {"status": "published"}
+    assert build_index(store, [published], embedder).unchanged
+
+
 def test_incremental_build_reembeds_only_changed_cases(tiny, embedder):
     first = index_cases(tiny, embedder=embedder).report
     assert (first.documents, first.reembedded, first.reused, first.removed) == (3, 3, 0, 0)
 
     again = index_cases(tiny, embedder=embedder).report
     assert (again.reembedded, again.reembedded_passages, again.reused) == (0, 0, 3)
+    # Nothing changed: no new version is written (readers would reload a copy for nothing).
+    assert again.unchanged and again.version == first.version
+    assert IndexStore(tiny.index_path).version_names() == [first.version]
+    assert again.summary("cases").startswith(f"3 cases, {first.passages} passages: nothing changed, "
+                                             f"{first.version} stays live (")
 
     story = tiny.cases_dir / "saltmarsh-inns.md"
     story.write_text(story.read_text(encoding="utf-8") + "\nOne more sentence about direct bookings.\n",
