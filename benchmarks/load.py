@@ -1,6 +1,6 @@
 """Load: several concurrent sellers searching GET /api/search on the production server.
 
-Clients (threads, each on its own keep-alive connection, each signed in as a seller) send a
+Clients (threads, each with one HTTP/1.1 connection at a time, each signed in as a seller) send a
 mix of realistic queries (eval/starter_queries.jsonl, in a seeded random order; one in
 four with a filter or a "like you" profile) for a bounded time and a bounded request count,
 against ``kb serve --prod`` on 127.0.0.1. Printed: requests per second, p50 and p99 latency,
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     target = TARGET_SHARE * args.workers * (1.0 / baseline)
     p50, p99 = harness.percentile(tally.latencies, 50), harness.percentile(tally.latencies, 99)
     print(f"\n{args.cases}: {health['cases']} cases, {health['passages']} passages; kb serve --prod "
-          f"--workers {args.workers}; {args.clients} clients on keep-alive connections, signed in as a seller"
+          f"--workers {args.workers}; {args.clients} clients, signed in as a seller"
           + ("; re-indexing while loaded" if args.during_reindex else ""))
     harness.table(("measure", "value"), [
         ("duration", f"{elapsed:.1f} s"),

@@ -7,7 +7,8 @@ Measured in one run, with the same seller queries (eval/starter_queries.jsonl) i
   timed separately (query encoding, dense search, BM25 scores) for the record;
 * **end-to-end**: ``GET /api/search?q=...&k=10`` against the production server (``kb serve
   --prod``, gunicorn) on 127.0.0.1, signed in as a seller (production needs a login to read),
-  over one keep-alive connection (connection setup is not counted), one request at a time.
+  one request at a time; the server closes each connection after its answer (see
+  webui/production.py), so each request includes connecting on the loopback.
 
 The bare search runs with the torch threads each server worker gets (the CPUs shared out
 between the workers, see webui/production.py), so both sides compute with the same budget.
@@ -167,7 +168,7 @@ def report(figures: dict, title: str) -> dict[str, float]:
           f"{sum(figures['bytes']) / max(1, len(figures['bytes'])) / 1024:.1f} KiB; torch threads "
           f"{torch.get_num_threads()} in-process and per worker")
     rows = [("bare, in-process (KnowledgeBase.search)", *(f"{bare[p]:.1f}" for p in ("p50", "p95", "p99"))),
-            ("end-to-end, GET /api/search (keep-alive)", *(f"{http[p]:.1f}" for p in ("p50", "p95", "p99"))),
+            ("end-to-end, GET /api/search", *(f"{http[p]:.1f}" for p in ("p50", "p95", "p99"))),
             ("ratio end-to-end / bare", *(f"{http[p] / bare[p]:.2f}" for p in ("p50", "p95", "p99")))]
     for name, seconds in figures["parts"].items():
         ms = harness.summary_ms(seconds)

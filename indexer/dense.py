@@ -11,7 +11,7 @@ EXACT_LIMIT = 20_000
 #: HNSW graph degree and search breadth used above EXACT_LIMIT.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 256
 
 
 def _faiss():
@@ -85,6 +85,10 @@ class DenseIndex:
         if allowed is not None:
             if len(allowed) == 0:
                 return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+            if self.kind == "hnsw" and len(allowed) <= EXACT_LIMIT:
+                # A selective filter starves a filtered graph walk (recall@10 0.53 with 0.5% of
+                # 62k passages allowed); scoring the allowed vectors directly is exact and faster.
+                return self._search_subset(query, k, np.asarray(allowed, dtype=np.int64))
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
             params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
                       if self.kind == "hnsw" else faiss.SearchParameters(sel=selector))
@@ -95,3 +99,11 @@ class DenseIndex:
         scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep]
+
+    def _search_subset(self, query: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact search among the allowed passages only."""
+        scores = self._index.reconstruct_batch(allowed) @ np.asarray(query, dtype=np.float32).reshape(-1)
+        k = min(k, len(allowed))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return allowed[top], scores[top].astype(np.float32)

@@ -132,6 +132,7 @@ class SearchLog(DatabaseStore):
     def __init__(self, path: Path | str, clock=time.time, retention: int | None = None):
         super().__init__(path)
         self._clock = clock
+        self._prune_key = str(self.path.resolve())  # once: resolving is a few system calls
         self.retention = retention_days() if retention is None else retention
         if self.retention < 0:
             raise ConfigError("the retention must be 0 (keep forever) or more days")
@@ -241,10 +242,9 @@ class SearchLog(DatabaseStore):
         """Prune when this process last pruned this database an hour ago or more (or the clock
         went back), however many SearchLog objects it made (e.g. one per web request)."""
         now = self._clock()
-        key = str(self.path.resolve())
-        due = _NEXT_PRUNE.get(key, 0.0)
+        due = _NEXT_PRUNE.get(self._prune_key, 0.0)
         if now >= due or now < due - PRUNE_EVERY:
-            _NEXT_PRUNE[key] = now + PRUNE_EVERY
+            _NEXT_PRUNE[self._prune_key] = now + PRUNE_EVERY
             self.prune()
 
     # -- reading -----------------------------------------------------------------------

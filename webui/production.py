@@ -8,6 +8,11 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 
+#: Request threads per worker: one computing (the model releases the GIL while it runs),
+#: one reading or writing a request meanwhile.
+THREADS_PER_WORKER = 2
+
+
 class KbServer(BaseApplication):
     """A gunicorn application whose workers each build the Flask app (no preloading).
 
@@ -24,11 +29,21 @@ class KbServer(BaseApplication):
             "bind": f"{self.kb_config['HOST']}:{self.kb_config['PORT']}",
             "workers": self.kb_config["WORKERS"],
             "worker_class": "gthread",
-            "threads": 4,
+            "threads": THREADS_PER_WORKER,
+            # A worker accepts a connection only while one of its threads is free, and closes
+            # it after the answer: each request goes to a worker with room. With keep-alive,
+            # the first worker to wake kept every client's connection (measured: one worker
+            # at 142% CPU, the other idle, 68 instead of 110 requests/s; see
+            # docs/performance.md). A reverse proxy in front keeps browsers' connections alive.
+            "worker_connections": THREADS_PER_WORKER,
+            "keepalive": 0,
             "preload_app": False,
             "timeout": 120,
             "graceful_timeout": 10,
             "accesslog": "-",
+            # The path without its query string: sellers' situations stay out of the access log
+            # (the search log keeps them, with a retention period). Duration and worker pid.
+            "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms pid %(p)s',
             "errorlog": "-",
             "loglevel": "warning",
         }
