@@ -30,6 +30,35 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
                           show_progress=False)
 
 
+#: Words whose index term :func:`word_terms` remembers (a few MiB at most).
+WORD_CACHE_SIZE = 50_000
+_word_terms: dict[str, str | None] = {}
+_UNKNOWN = object()
+
+
+def word_terms(words: Sequence[str]) -> list[str | None]:
+    """The index term of each single word (None for a stop word), as :func:`tokenize` makes it.
+
+    Remembered per word: snippets look up the same few thousand words in search after
+    search, and one :func:`tokenize` call costs far more than a dictionary lookup. Safe to
+    call from several threads at once.
+    """
+    known: dict[str, str | None] = {}
+    for word in set(words):
+        term = _word_terms.get(word, _UNKNOWN)
+        if term is not _UNKNOWN:
+            known[word] = term
+    missing = [word for word in dict.fromkeys(words) if word not in known]
+    if missing:
+        found = {word: terms[0] if terms else None for word, terms in zip(missing, tokenize(missing))}
+        known.update(found)
+        if len(_word_terms) + len(found) > WORD_CACHE_SIZE:
+            _word_terms.clear()
+        if len(found) <= WORD_CACHE_SIZE:
+            _word_terms.update(found)
+    return [known[word] for word in words]
+
+
 class LexicalIndex:
     """BM25 scores of every passage for a query."""
 

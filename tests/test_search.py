@@ -134,6 +134,21 @@ def test_snippet_window_and_highlighting():
     assert "<script>" not in hostile.html() and "&lt;script&gt;" in hostile.html()
 
 
+def test_remembered_word_terms_are_what_the_index_makes(monkeypatch):
+    from indexer import lexical
+
+    monkeypatch.setattr(lexical, "_word_terms", {})
+    monkeypatch.setattr(lexical, "WORD_CACHE_SIZE", 6)
+    words = ["Deposits", "the", "leaking", "fintechs", "Über", "naïve", "deposits", "and", "CFO's", "2024"]
+    expected = [terms[0] if terms else None for terms in lexical.tokenize(words)]
+    assert lexical.word_terms(words) == expected  # a full cache is emptied, never wrong
+    assert lexical.word_terms(words[:3]) == expected[:3] and len(lexical._word_terms) == 3
+    assert lexical.word_terms(words[4:8]) == expected[4:8]  # 3 + 4 > 6: emptied, then these 4
+    assert set(lexical._word_terms) == set(words[4:8])
+    assert expected[1] is None and expected[0] == expected[6]  # a stop word; one stem for both cases
+    assert len(lexical._word_terms) <= lexical.WORD_CACHE_SIZE
+
+
 def test_cli_search_json_shape(runner, small_settings):
     env = {"KB_CASES": str(small_settings.cases_dir), "KB_DATA": str(small_settings.data_dir)}
     result = runner.invoke(cli, ["search", BANK, "-k", "3", "--json", "--like-industry", "Banking"], env=env)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from indexer import tokenize
+from indexer.lexical import word_terms
 
 #: Characters of passage text shown in a snippet.
 SNIPPET_CHARS = 320
@@ -62,8 +63,8 @@ def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> Snip
         width: Most characters in the window.
     """
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-    stems = tokenize([text[s:e] for s, e in words]) if words else []
-    hits = [span for span, stem in zip(words, stems) if stem and stem[0] in terms]
+    stems = word_terms([text[s:e] for s, e in words])
+    hits = [span for span, stem in zip(words, stems) if stem in terms]
     start = 0
     if len(text) > width and hits:
         best, best_count = hits[0][0], 0
