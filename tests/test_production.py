@@ -169,3 +169,14 @@ def test_the_access_log_keeps_no_query_text(production_server):
     text = log_path.read_text(encoding="utf-8", errors="replace")
     assert '"GET /api/search" 200 ' in text
     assert "confidential" not in text and "merger" not in text
+
+
+def test_pages_and_their_assets_are_served(production_server):
+    """The search page and what it loads, through gunicorn (the browser tests use Flask's server)."""
+    port, _ = production_server
+    status, page = get(port, "/", q="regional bank losing deposits to fintechs")
+    assert status == 200 and b"<mark>" in page
+    assets = re.findall(rb'(?:href|src)="(/static/[^"?]+)', page)
+    assert any(a.endswith(b".css") for a in assets) and any(a.endswith(b".js") for a in assets)
+    for asset in assets:
+        assert get(port, asset.decode())[0] == 200
