@@ -17,7 +17,7 @@ from indexer.errors import (
     IndexWriteError,
     ModelError,
 )
-from indexer.lexical import LexicalIndex, tokenize
+from indexer.lexical import LexicalIndex, tokenize, word_terms
 from indexer.passages import Document, Passage, Segment
 from indexer.store import IndexStore, IndexVersion
 
@@ -43,4 +43,5 @@ __all__ = [
     "fit_passages",
     "resolve_model",
     "tokenize",
+    "word_terms",
 ]

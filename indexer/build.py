@@ -164,7 +164,7 @@ def build_index(store: IndexStore, documents: Sequence[Document], embedder: Embe
                           "max_tokens": embedder.max_tokens},
                 "chunking": _chunking(),
                 "dense": {"kind": dense.kind},
-                "lexical": {"k1": K1, "b": B},
+                "lexical": _lexical(),
                 "counts": {"documents": len(documents), "passages": len(passages)},
                 "documents": entries,
                 "build": {"reembedded": len(fresh), "reembedded_passages": len(to_embed),
@@ -201,13 +201,17 @@ def _write_error(store: IndexStore, exc: OSError) -> IndexWriteError:
 
 def _same_documents(previous: IndexVersion, documents: Sequence[Document]) -> bool:
     """True when the live version holds exactly these documents, in this order, with this metadata."""
-    if previous.doc_ids != [d.id for d in documents] or previous.manifest.get("lexical") != {"k1": K1, "b": B}:
+    if previous.doc_ids != [d.id for d in documents] or previous.manifest.get("lexical") != _lexical():
         return False
     return all(previous.doc_meta[d.id] == json.loads(json.dumps(d.meta, ensure_ascii=False)) for d in documents)
 
 
 def _lexical_text(passage: Passage) -> str:
     return f"{passage.context}\n{passage.lexical_text()}"
+
+
+def _lexical() -> dict:
+    return {"k1": K1, "b": B}
 
 
 def _chunking() -> dict:

@@ -6,8 +6,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from indexer import tokenize
-from indexer.lexical import word_terms
+from indexer import tokenize, word_terms
 
 #: Characters of passage text shown in a snippet.
 SNIPPET_CHARS = 320
