@@ -8,6 +8,7 @@ import pytest
 
 from kb.parser import parse_case, split_sections
 from kb.stages import stage_of
+from tests.conftest import REPO
 
 
 @pytest.mark.parametrize("heading, stage", [
@@ -65,3 +66,13 @@ def test_story_without_headings_is_one_section():
     sections = split_sections("Just a story.\n\nTwo paragraphs.\n")
     assert len(sections) == 1
     assert sections[0].title is None
+
+
+def test_libyaml_and_the_python_parser_read_every_starter_case_alike():
+    """Front matter is read by libyaml for speed; the pure-Python parser words the errors."""
+    from kb import parser
+
+    for path in sorted((REPO / "cases").glob("*.md")):
+        front = path.read_text(encoding="utf-8").split("---", 2)[1]
+        assert (parser._load_yaml_with(parser._FastFrontMatterLoader, front)
+                == parser._load_yaml_with(parser._FrontMatterLoader, front)), path.name
