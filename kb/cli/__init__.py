@@ -31,6 +31,7 @@ def cli():
 
     Example:
 
+    \b
         kb validate && kb index && kb search "regional bank losing deposits to fintechs"
     """
 

@@ -22,6 +22,7 @@ def validate(paths, strict, settings):
 
     Example:
 
+    \b
         kb validate --strict cases/
     """
     from kb.corpus import case_files, validate as check
@@ -53,6 +54,7 @@ def new(slug, title, customer, industry, company_size, region, settings):
 
     Example:
 
+    \b
         kb new regional-bank-deposits --title "A regional bank stops deposit leakage" --industry Banking
     """
     from kb.corpus import display_path

@@ -23,8 +23,8 @@ def index(full, strict, quiet, settings):
     """Build or refresh the index: embed new and changed cases, reuse the rest, drop deleted ones.
 
     The new index version is written beside the old one and switched to atomically, so an
-    interrupted run leaves the previous index working. A progress bar shows on a terminal
-    (stderr); the last line sums up the run.
+    interrupted run leaves the previous index working; when nothing changed, no version is
+    written. A progress bar shows on a terminal (stderr); the last line sums up the run.
 
     Exit codes: 0 when every case was indexed; 2 when some files could not be parsed (they
     are listed as PATH:LINE: MESSAGE and skipped, the rest is indexed); 1 on any other
@@ -32,6 +32,7 @@ def index(full, strict, quiet, settings):
 
     Example:
 
+    \b
         kb index            # incremental
         kb index --full     # rebuild everything
     """

@@ -21,6 +21,7 @@ def insights():
 
     Example:
 
+    \b
         kb insights report --since 30
     """
 
@@ -41,6 +42,7 @@ def report(since_days, stale_months, top, as_json, settings):
 
     Example:
 
+    \b
         kb insights report --since 90 --stale-months 18
     """
     from indexer import IndexStore
@@ -175,6 +177,7 @@ def export(out_path, since_days, settings):
 
     Example:
 
+    \b
         kb insights export --out searches.csv --since 30
     """
     import time
@@ -203,6 +206,7 @@ def prune(days, settings):
 
     Example:
 
+    \b
         kb insights prune --days 90
     """
     from kb.searchlog import SearchLog
@@ -232,6 +236,7 @@ def seed_demo(count, days, seed, remove, settings):
 
     Example:
 
+    \b
         kb insights seed-demo --count 300 && kb insights report
     """
     from kb.insights import seed_demo as seed_log

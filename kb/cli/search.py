@@ -40,6 +40,7 @@ def search(text, k, industry, company_size, region, stage, tags, products, like_
 
     Example:
 
+    \b
         kb search "mid-size regional bank, deposits leaking to fintechs, IT and compliance disagree" -k 5
     """
     from kb.service import KnowledgeBase
@@ -119,6 +120,7 @@ def evaluate(queries_path, modes, drafts, as_json, settings):
 
     Example:
 
+    \b
         kb eval --queries eval/starter_queries.jsonl
     """
     from kb.evaluation import evaluate as run, load_queries

@@ -27,11 +27,13 @@ def serve(host, port, prod, workers, secret_key, require_login, settings):
 
     The model and index load once per process at start; a rebuilt index (`kb index`) is
     picked up without a restart. With --prod, gunicorn runs several workers, each loading
-    the model and index once, and reading needs a login unless --no-require-login.
-    Marketers sign in to write stories; add users with `kb users add`.
+    the model and index once, and reading needs a login unless --no-require-login; put a
+    reverse proxy in front of it (TLS, browsers' keep-alive, slow clients). Marketers sign in
+    to write stories; add users with `kb users add`.
 
     Example:
 
+    \b
         kb serve --port 8000
         kb serve --prod --host 0.0.0.0 --workers 2
     """

@@ -20,6 +20,7 @@ def users():
 
     Example:
 
+    \b
         kb users add dana --role marketer
     """
 
@@ -35,6 +36,7 @@ def add_user(name, role, password_stdin, settings):
 
     Example:
 
+    \b
         kb users add dana --role marketer
     """
     from kb.users import UserStore
@@ -55,6 +57,7 @@ def list_users(as_json, settings):
 
     Example:
 
+    \b
         kb users list
     """
     import json
@@ -79,6 +82,7 @@ def remove_user(name, settings):
 
     Example:
 
+    \b
         kb users remove dana
     """
     from kb.users import UserStore
