@@ -1,10 +1,11 @@
 """Hybrid "customers like you" ranking over one loaded index version.
 
 Each method (dense: FAISS over passage vectors; lexical: BM25 over the same passages)
-scores passages; a case's score per method comes from its best passage(s); the case
-rankings are fused (reciprocal-rank fusion, or a weighted sum of normalized scores); "like
-you" profile matches raise the fused score. Filters restrict the passages before any
-cut, so a filter never starves the results.
+scores the candidate passages. By default each passage's two scores are standardized and
+combined, and a case scores its best passage plus a little of its second best (the other
+fusion, reciprocal-rank fusion of the per-method case rankings, is a setting); "like you"
+profile matches raise the case's score. Filters restrict the passages before any cut, so
+a filter never starves the results.
 """
 
 from __future__ import annotations
