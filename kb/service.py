@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from indexer import Embedder, IndexStore, IndexVersion
@@ -15,6 +16,7 @@ from indexer import Embedder, IndexStore, IndexVersion
 from kb.errors import CaseNotFoundError, InvalidQueryError
 from kb.search import RankingSettings, Response, SearchEngine, make_request
 from kb.search.query import MAX_RESULTS, SearchRequest, check_filters
+from kb.search.ranking_file import load_ranking
 from kb.settings import Settings
 
 #: Seconds between checks of the index's CURRENT pointer.
@@ -26,13 +28,19 @@ class KnowledgeBase:
 
     Args:
         settings: Paths and model.
-        ranking: Ranking settings.
+        ranking: Ranking settings (default: those of ``settings.ranking_file``, else the
+            built-in ones).
         embedder: An already loaded model to share (loaded on first use otherwise).
+
+    Raises:
+        ConfigError: the ranking file cannot be used (the message names the file and setting).
     """
 
     def __init__(self, settings: Settings, ranking: RankingSettings | None = None, embedder: Embedder | None = None):
         self.settings = settings
-        self.ranking = ranking or RankingSettings()
+        if ranking is None:
+            ranking = load_ranking(settings.ranking_file) if settings.ranking_file else RankingSettings()
+        self.ranking = ranking
         self.store = IndexStore(settings.index_path)
         self._embedder = embedder
         self._engine: SearchEngine | None = None
@@ -76,6 +84,15 @@ class KnowledgeBase:
         request, notices = make_request(text, k=k, filters=filters, profile=profile, mode=mode,
                                         include_drafts=include_drafts)
         return self.engine().search(request, notices)
+
+    def rankings(self, text: str | None, variants: Sequence[RankingSettings], k: int = 10,
+                 filters: dict | None = None, include_drafts: bool = False) -> list[list[str]]:
+        """The top k case ids of a hybrid search under each of several ranking settings.
+
+        One candidate search serves every variant (see :meth:`SearchEngine.rankings`).
+        """
+        request, _ = make_request(text, k=k, filters=filters, include_drafts=include_drafts)
+        return self.engine().rankings(request, variants)
 
     def case_meta(self, case_id: str, include_drafts: bool = False) -> dict[str, Any]:
         """The indexed metadata of a case.

@@ -20,6 +20,7 @@ ENVIRONMENT = {
     "index_dir": "KB_INDEX",
     "data_dir": "KB_DATA",
     "model": "KB_MODEL",
+    "ranking_file": "KB_RANKING",
 }
 
 
@@ -32,12 +33,15 @@ class Settings:
         index_dir: The index directory (``KB_INDEX``, default ``DATA_DIR/index``).
         data_dir: Where kb keeps its index, database and secret key (``KB_DATA``, default ``.kb``).
         model: A packaged model name or a local model folder (``KB_MODEL``).
+        ranking_file: A TOML file of ranking settings (``KB_RANKING``; default: none, the
+            built-in settings; see :mod:`kb.search.ranking_file`).
     """
 
     cases_dir: Path = Path("cases")
     index_dir: Path | None = None
     data_dir: Path = Path(".kb")
     model: str = DEFAULT_MODEL
+    ranking_file: Path | None = None
 
     @property
     def index_path(self) -> Path:
@@ -61,7 +65,7 @@ def load_settings(environ: dict[str, str] | None = None, **given: Any) -> Settin
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     values.update({key: value for key, value in given.items() if value is not None})
-    for key in ("cases_dir", "index_dir", "data_dir"):
+    for key in ("cases_dir", "index_dir", "data_dir", "ranking_file"):
         if key in values and values[key] is not None:
             values[key] = Path(values[key]).expanduser()
     return replace(Settings(), **values)

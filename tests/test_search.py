@@ -77,10 +77,10 @@ def test_aggregation_gives_one_entry_per_case_scored_by_its_best_passages(knowle
     engine = knowledge_base.engine()
     version = engine.version
     first, second = version.doc_range("tallgrass-tools")[:2]
-    scores = engine._aggregate({first: 2.0, second: 1.0})
+    scores = engine._aggregate({first: 2.0, second: 1.0}, engine.settings)
     assert scores == {version.doc_ids.index("tallgrass-tools"): pytest.approx(2.0 + 0.3 * 1.0)}
     many = {i: 1.0 for i in version.doc_range("tallgrass-tools")}
-    assert engine._aggregate(many)[version.doc_ids.index("tallgrass-tools")] == pytest.approx(1.3), \
+    assert engine._aggregate(many, engine.settings)[version.doc_ids.index("tallgrass-tools")] == pytest.approx(1.3), \
         "a long story does not win by volume"
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
+from pathlib import Path
 
 import click
 
@@ -25,6 +27,25 @@ def settings_options(func):
     @functools.wraps(func)
     def wrapper(*args, cases_dir=None, index_dir=None, model=None, **kwargs):
         kwargs["settings"] = load_settings(cases_dir=cases_dir, index_dir=index_dir, model=model)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def ranking_option(func):
+    """Add --ranking FILE (a TOML file of ranking settings) over ``KB_RANKING``.
+
+    Goes below :func:`settings_options`, whose ``settings`` it completes.
+    """
+
+    @click.option("--ranking", "ranking_file", default=None,
+                  type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                  help="TOML file of ranking settings, e.g. from `kb eval --tune --write` "
+                       "[env KB_RANKING; default: the built-in settings].")
+    @functools.wraps(func)
+    def wrapper(*args, ranking_file=None, **kwargs):
+        if ranking_file is not None:
+            kwargs["settings"] = replace(kwargs["settings"], ranking_file=ranking_file)
         return func(*args, **kwargs)
 
     return wrapper

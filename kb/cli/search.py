@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
 from kb.cases import SIZE_BANDS
 from kb.cli import cli
-from kb.cli.options import json_option, settings_options
+from kb.cli.options import json_option, ranking_option, settings_options
 from kb.stages import STAGES
 
 
@@ -31,6 +32,7 @@ from kb.stages import STAGES
                    "writes one JSON line per query.")
 @json_option
 @settings_options
+@ranking_option
 def search(text, k, industry, company_size, region, stage, tags, products, like_industry, like_size,
            like_region, drafts, batch, as_json, settings):
     """Find the cases whose story matches a prospect's situation.
@@ -111,23 +113,40 @@ def _run_batch(base, handle, k, drafts) -> None:
 @click.option("--mode", "modes", multiple=True, type=click.Choice(["hybrid", "dense", "lexical"]),
               help="Rankings to measure (default: all three).")
 @click.option("--drafts", is_flag=True, help="Include draft cases in the rankings.")
+@click.option("--tune", is_flag=True,
+              help="Try a grid of ranking settings (dense vs lexical weight, second-passage weight) "
+                   "on the queries and list the best.")
+@click.option("--write", "write_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --tune: write the best settings to this TOML file (for --ranking or KB_RANKING).")
 @json_option
 @settings_options
-def evaluate(queries_path, modes, drafts, as_json, settings):
+@ranking_option
+def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
     """Measure ranking quality on judged queries: nDCG@10, MRR@10 (first grade-2 hit), Recall@5.
 
-    Reports the hybrid ranking and, in the same run, dense-only and lexical-only.
+    Reports the hybrid ranking and, in the same run, dense-only and lexical-only. With
+    --tune, tries a grid of ranking settings instead and lists the best; settings tuned and
+    measured on the same queries look better than they are, so check the winner on other
+    judged queries (kb eval --ranking FILE --queries OTHER) before using it.
 
     Example:
 
     \b
         kb eval --queries eval/starter_queries.jsonl
+        kb eval --queries eval/kubernetes_queries.jsonl --tune --write ranking.toml
     """
     from kb.evaluation import evaluate as run, load_queries
     from kb.service import KnowledgeBase
 
+    if write_path is not None and not tune:
+        raise click.UsageError("--write goes with --tune")
+    if tune and modes:
+        raise click.UsageError("--tune measures the hybrid ranking; leave out --mode")
     queries = load_queries(queries_path)
     base = KnowledgeBase(settings)
+    if tune:
+        _tune(base, queries, queries_path, drafts, write_path, as_json, settings)
+        return
     rows = {}
     for mode in modes or ("hybrid", "dense", "lexical"):
         def rank(query, mode=mode):
@@ -143,3 +162,56 @@ def evaluate(queries_path, modes, drafts, as_json, settings):
     click.echo(f"{'ranking':<10} {'nDCG@10':>8} {'MRR@10':>8} {'Recall@5':>9}")
     for mode, s in rows.items():
         click.echo(f"{mode:<10} {s.ndcg10:>8.3f} {s.mrr10:>8.3f} {s.recall5:>9.3f}")
+
+
+#: Rows of the --tune table besides the current settings.
+TUNE_ROWS = 10
+
+
+def _tune(base, queries, queries_path, drafts, write_path, as_json, settings) -> None:
+    from kb.files import replace_file
+    from kb.search.ranking_file import ranking_toml
+    from kb.tuning import tune
+
+    trials = tune(base, queries, include_drafts=drafts)
+    best, current = trials[0], next(t for t in trials if t.current)
+    where = str(settings.ranking_file) if settings.ranking_file else "built-in"
+    if write_path is not None:
+        comment = (f"Written by `kb eval --tune` on {len(queries)} queries from {queries_path}:\n"
+                   f"nDCG@10 {best.scores.ndcg10:.3f}, MRR@10 {best.scores.mrr10:.3f}, "
+                   f"Recall@5 {best.scores.recall5:.3f} (the {where} settings: {current.scores.ndcg10:.3f}).")
+        try:
+            replace_file(write_path, ranking_toml(best.settings, comment))
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {write_path}: {exc.strerror or exc}") from None
+    if as_json:
+        click.echo(json.dumps({"queries": len(queries), "settings_tried": len(trials),
+                               "trials": [_trial_dict(t) for t in trials], "best": _trial_dict(best),
+                               "written": str(write_path) if write_path else None}, indent=2))
+        return
+    click.echo(f"{len(queries)} queries from {queries_path}; {len(trials)} ranking settings tried "
+               "(hybrid, z-score fusion of passage scores)")
+    click.echo(f"{'dense':>6} {'lexical':>8} {'2nd passage':>12} {'nDCG@10':>8} {'MRR@10':>8} {'Recall@5':>9}")
+    shown = trials[:TUNE_ROWS] + ([] if current in trials[:TUNE_ROWS] else [current])
+    for trial in shown:
+        s, scores = trial.settings, trial.scores
+        total = s.dense_weight + s.lexical_weight
+        label = f"current ({where})" if trial.current else ""
+        if s.fusion != "zscore":
+            label = f"{label}, {s.fusion} fusion".lstrip(", ")
+        click.echo(f"{s.dense_weight / total:>6.2f} {s.lexical_weight / total:>8.2f} {s.second_passage_weight:>12.2f} "
+                   f"{scores.ndcg10:>8.3f} {scores.mrr10:>8.3f} {scores.recall5:>9.3f}  {label}".rstrip())
+    gain = best.scores.ndcg10 - current.scores.ndcg10
+    click.echo("the current settings are the best measured" if best.current
+               else f"best: {gain:+.3f} nDCG@10 over the current settings")
+    if write_path is not None:
+        click.echo(f"best settings written to {write_path} (use them with --ranking {write_path} or "
+                   f"KB_RANKING={write_path})")
+    click.echo("tuned and measured on the same queries: check the best on other judged queries before using it")
+
+
+def _trial_dict(trial) -> dict:
+    s, scores = trial.settings, trial.scores
+    return {"fusion": s.fusion, "dense_weight": s.dense_weight, "lexical_weight": s.lexical_weight,
+            "second_passage_weight": s.second_passage_weight, "ndcg@10": scores.ndcg10, "mrr@10": scores.mrr10,
+            "recall@5": scores.recall5, "current": trial.current}

@@ -7,7 +7,7 @@ import os
 import click
 
 from kb.cli import cli
-from kb.cli.options import settings_options
+from kb.cli.options import ranking_option, settings_options
 
 
 @cli.command()
@@ -22,6 +22,7 @@ from kb.cli.options import settings_options
               help="Whether reading needs a login too (writing always does) [env KB_REQUIRE_LOGIN; "
                    "default: on with --prod, off otherwise].")
 @settings_options
+@ranking_option
 def serve(host, port, prod, workers, secret_key, require_login, settings):
     """Serve the web UI and JSON API over the index.
 
@@ -37,8 +38,12 @@ def serve(host, port, prod, workers, secret_key, require_login, settings):
         kb serve --port 8000
         kb serve --prod --host 0.0.0.0 --workers 2
     """
+    from kb.search.ranking_file import load_ranking
     from webui import create_app
     from webui.config import web_config
+
+    if settings.ranking_file:
+        load_ranking(settings.ranking_file)  # a bad file stops the start here, not in every worker
 
     config = web_config(prod=prod, host=host, port=port, workers=workers, secret_key=secret_key,
                         require_login=require_login, settings=settings)

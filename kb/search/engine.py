@@ -11,6 +11,7 @@ a filter never starves the results.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,24 +127,13 @@ class SearchEngine:
 
     def search(self, request: SearchRequest, notices: list[str] | None = None) -> Response:
         """Rank the cases for a request (see :func:`kb.search.query.make_request`)."""
-        version = self.version
-        doc_filters = {k: v for k, v in request.filters.items() if k != "stage"}
-        doc_ok = self._doc_mask(doc_filters, request.include_drafts)
-        passage_ok = doc_ok[version.passage_doc] if len(version.passages) else np.zeros(0, dtype=bool)
-        if "stage" in request.filters and len(version.passages):
-            passage_ok &= np.isin(self._passage_stage, list(request.filters["stage"]))
-        allowed = np.flatnonzero(passage_ok)
         facets = self.facet_counts(request)
         response = Response(query=request.text, results=[], facets=facets, notices=list(notices or []))
-        if len(allowed) == 0:
+        found = self._find(request, self.settings.candidates)
+        if found is None:
             return response
-
-        query_vector = self.embedder.encode_query(request.text)  # also gives the "why" similarity
-        candidates = min(len(allowed), max(self.settings.candidates, request.k * 20))
-        dense, lexical = self._candidates(request, query_vector, allowed, passage_ok, candidates)
-        fused = self._fuse(dense, lexical, request.mode)
-        boosted = {doc: score + self._boost(doc, request.profile) for doc, score in fused.items()}
-        ranked = sorted(boosted.items(), key=lambda item: (-item[1], version.doc_ids[item[0]]))
+        query_vector, dense, lexical = found
+        ranked = self._rank(dense, lexical, request, self.settings)
         response.total = len(ranked)
         terms = query_terms(request.text)
         for doc, score in ranked[: request.k]:
@@ -152,6 +142,22 @@ class SearchEngine:
             response.notices.append("no strong match: no story is close to this situation, "
                                     "the closest ones are shown as weak matches")
         return response
+
+    def rankings(self, request: SearchRequest, variants: Sequence[RankingSettings]) -> list[list[str]]:
+        """The top ``request.k`` case ids under each of several ranking settings.
+
+        One candidate search serves them all (with the most candidates any variant asks
+        for), so trying many settings costs little more than one search; each list is what
+        :meth:`search` returns with those settings and as many candidates.
+        """
+        if not variants:
+            return []
+        found = self._find(request, max(v.candidates for v in variants))
+        if found is None:
+            return [[] for _ in variants]
+        _, dense, lexical = found
+        ids = self.version.doc_ids
+        return [[ids[doc] for doc, _ in self._rank(dense, lexical, request, v)[: request.k]] for v in variants]
 
     def matching(self, filters: dict[str, tuple[str, ...]], include_drafts: bool = False) -> list[str]:
         """Ids of the cases matching filters (a stage filter: cases that tell that stage)."""
@@ -169,6 +175,30 @@ class SearchEngine:
         return [(self.version.doc_ids[i], float(sims[i])) for i in order]
 
     # -- scoring -----------------------------------------------------------------------
+
+    def _find(self, request: SearchRequest, candidates: int
+              ) -> tuple[np.ndarray, dict[int, float], dict[int, float]] | None:
+        """The query vector and the candidate passages' scores, or None when no passage is allowed."""
+        version = self.version
+        doc_filters = {k: v for k, v in request.filters.items() if k != "stage"}
+        doc_ok = self._doc_mask(doc_filters, request.include_drafts)
+        passage_ok = doc_ok[version.passage_doc] if len(version.passages) else np.zeros(0, dtype=bool)
+        if "stage" in request.filters and len(version.passages):
+            passage_ok &= np.isin(self._passage_stage, list(request.filters["stage"]))
+        allowed = np.flatnonzero(passage_ok)
+        if len(allowed) == 0:
+            return None
+        query_vector = self.embedder.encode_query(request.text)  # also gives the "why" similarity
+        k = min(len(allowed), max(candidates, request.k * 20))
+        dense, lexical = self._candidates(request, query_vector, allowed, passage_ok, k)
+        return query_vector, dense, lexical
+
+    def _rank(self, dense: dict[int, float], lexical: dict[int, float], request: SearchRequest,
+              settings: RankingSettings) -> list[tuple[int, float]]:
+        """(case, score) pairs, best first: fused, aggregated per case, boosted by the profile."""
+        fused = self._fuse(dense, lexical, request.mode, settings)
+        boosted = {doc: score + self._boost(doc, request.profile, settings) for doc, score in fused.items()}
+        return sorted(boosted.items(), key=lambda item: (-item[1], self.version.doc_ids[item[0]]))
 
     def _candidates(self, request: SearchRequest, query_vector: np.ndarray, allowed: np.ndarray,
                     passage_ok: np.ndarray, k: int) -> tuple[dict[int, float], dict[int, float]]:
@@ -199,7 +229,7 @@ class SearchEngine:
             lexical = dict(zip(pool.tolist(), lexical_all[pool].tolist()))
         return dense, lexical
 
-    def _aggregate(self, passage_scores: dict[int, float]) -> dict[int, float]:
+    def _aggregate(self, passage_scores: dict[int, float], settings: RankingSettings) -> dict[int, float]:
         """A case's score: its best passage, plus a share of its second best.
 
         Only a second passage that is itself a good match (a positive z-score) adds, and only
@@ -208,35 +238,38 @@ class SearchEngine:
         best: dict[int, list[float]] = {}
         for passage, score in passage_scores.items():
             best.setdefault(int(self.version.passage_doc[passage]), []).append(score)
-        weight = self.settings.second_passage_weight
+        weight = settings.second_passage_weight
         out: dict[int, float] = {}
         for doc, scores in best.items():
             scores.sort(reverse=True)
             out[doc] = scores[0] + (weight * max(scores[1], 0.0) if weight and len(scores) > 1 else 0.0)
         return out
 
-    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], mode: str) -> dict[int, float]:
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float], mode: str,
+              settings: RankingSettings) -> dict[int, float]:
         """Combine the methods' passage scores into one score per case (higher is better)."""
-        s = self.settings
+        s = settings
         if mode == "dense":
-            return self._aggregate(_standardized(dense))
+            return self._aggregate(_standardized(dense), s)
         if mode == "lexical":
-            return self._aggregate(_standardized(lexical))
+            return self._aggregate(_standardized(lexical), s)
         if s.fusion == "zscore":
             d, l = _standardized(dense), _standardized(lexical)
             total = s.dense_weight + s.lexical_weight
             return self._aggregate({p: (s.dense_weight * d.get(p, 0.0) + s.lexical_weight * l.get(p, 0.0)) / total
-                                    for p in set(d) | set(l)})
+                                    for p in set(d) | set(l)}, s)
         fused: dict[int, float] = {}
-        for weight, scores in ((s.dense_weight, self._aggregate(dense)), (s.lexical_weight, self._aggregate(lexical))):
+        for weight, scores in ((s.dense_weight, self._aggregate(dense, s)),
+                               (s.lexical_weight, self._aggregate(lexical, s))):
             for rank, doc in enumerate(sorted(scores, key=lambda d: -scores[d]), start=1):
                 fused[doc] = fused.get(doc, 0.0) + weight / (s.rrf_k + rank)
         return fused
 
-    def _boost(self, doc: int, profile: dict[str, str]) -> float:
+    def _boost(self, doc: int, profile: dict[str, str], settings: RankingSettings) -> float:
+        if not profile:
+            return 0.0
         meta = self.version.doc_meta[self.version.doc_ids[doc]]
-        return sum(self.settings.boosts.get(key, 0.0) for key, value in profile.items()
-                   if _same(meta.get(key), value))
+        return sum(settings.boosts.get(key, 0.0) for key, value in profile.items() if _same(meta.get(key), value))
 
     # -- results -----------------------------------------------------------------------
 
