@@ -136,9 +136,10 @@ class KnowledgeBase:
         return cases
 
     def health(self) -> dict[str, Any]:
-        """Index version, counts and model, for monitoring."""
+        """Index version, counts, model and ranking settings file, for monitoring."""
         version = self.version
         manifest = version.manifest
         return {"status": "ok", "index_version": version.name, "built_at": manifest.get("built_at"),
                 "cases": manifest["counts"]["documents"], "passages": manifest["counts"]["passages"],
-                "model": manifest["model"]["name"], "dimension": manifest["model"]["dimension"]}
+                "model": manifest["model"]["name"], "dimension": manifest["model"]["dimension"],
+                "ranking": str(self.settings.ranking_file) if self.settings.ranking_file else "built-in"}

@@ -199,3 +199,23 @@ def test_cli_refuses_bad_combinations_and_bad_files(runner, small_settings, tmp_
                                   str(tmp_path / "missing" / "r.toml")], env=env)
     assert nowhere.exit_code == 1 and "cannot write" in nowhere.output
     assert not (tmp_path / "missing").exists()
+
+
+def test_the_web_app_searches_with_the_ranking_file_and_reports_it(tmp_path, small_settings, embedder):
+    from kb.service import KnowledgeBase
+    from webui import create_app
+
+    path = tmp_path / "ranking.toml"
+    path.write_text("second_passage_weight = 0\n[boosts]\nindustry = 0\n", encoding="utf-8")
+    settings = replace(small_settings, ranking_file=path)
+    base = KnowledgeBase(settings, embedder=embedder)
+    app = create_app({"KB_SETTINGS": settings, "SECRET_KEY": "x", "TESTING": True, "KB_KNOWLEDGE_BASE": base})
+    client = app.test_client()
+    assert client.get("/healthz").get_json()["ranking"] == str(path)
+    query = "bank losing deposits to fintech apps"
+    found = client.get("/api/search", query_string={"q": query, "like_industry": "Banking"}).get_json()
+    expected = base.search(query, profile={"industry": "Banking"})
+    assert [r["id"] for r in found["results"]] == [r.id for r in expected.results]
+    builtin = KnowledgeBase(small_settings, embedder=embedder).search(query, profile={"industry": "Banking"})
+    assert [r.score for r in expected.results] != [r.score for r in builtin.results], \
+        "the file's settings (no industry boost) change the scores"

@@ -337,8 +337,9 @@ def test_healthz(client):
     response = client.get("/healthz")
     data = response.get_json()
     assert response.status_code == 200
-    assert set(data) == {"status", "index_version", "built_at", "cases", "passages", "model", "dimension"}
+    assert set(data) == {"status", "index_version", "built_at", "cases", "passages", "model", "dimension", "ranking"}
     assert data["status"] == "ok" and data["cases"] == 12 and data["dimension"] == 384
+    assert data["ranking"] == "built-in"
 
 
 # -- security ----------------------------------------------------------------------------

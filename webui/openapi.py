@@ -167,6 +167,8 @@ SCHEMAS: dict[str, Any] = {
             "passages": {"type": "integer"},
             "model": _STRING,
             "dimension": {"type": "integer"},
+            "ranking": {"type": "string",
+                        "description": 'The ranking settings file in use (KB_RANKING), or "built-in".'},
         },
     },
 }
@@ -347,7 +349,7 @@ def openapi_spec() -> dict[str, Any]:
             }},
             "/healthz": {"get": {
                 "operationId": "health",
-                "summary": "Index version, counts and model, for monitoring",
+                "summary": "Index version, counts, model and ranking settings, for monitoring",
                 "responses": {"200": _json(_ref("Health"), "The index is loaded."),
                               "503": _ERRORS["503"]},
             }},
