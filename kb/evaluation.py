@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +60,46 @@ def load_queries(path: Path | str) -> list[JudgedQuery]:
     if not queries:
         raise KbError(f"{path} holds no queries")
     return queries
+
+
+def judgment_warnings(queries: Sequence[JudgedQuery], indexed: Collection[str],
+                      searchable: Collection[str]) -> list[str]:
+    """What in judged queries no ranking can find, one sentence each (empty when all is well).
+
+    A judged id missing from the index (a typo, or a case not indexed yet) or naming a case
+    the rankings hide (a draft) counts as a miss for every ranking, so it lowers all figures
+    alike without saying why; a query left with no findable relevant case scores 0 everywhere.
+
+    Args:
+        queries: The judged queries.
+        indexed: Ids of every case in the index.
+        searchable: Ids of the cases the rankings may return.
+    """
+    indexed, searchable = set(indexed), set(searchable)
+    judged = {case_id for query in queries for case_id in query.rel}
+    warnings = []
+    unknown = sorted(judged - indexed)
+    if unknown:
+        warnings.append(f"{_count(unknown, 'judged case id')} not in the index, counted as missed by every "
+                        f"ranking (a typo, or a case not indexed yet): {_listed(unknown)}")
+    hidden = sorted((judged & indexed) - searchable)
+    if hidden:
+        warnings.append(f"{_count(hidden, 'judged case')} hidden from the rankings (drafts; --drafts includes "
+                        f"them), counted as missed: {_listed(hidden)}")
+    hopeless = [query.id for query in queries if not set(query.rel) & searchable]
+    if hopeless:
+        warnings.append(f"{_count(hopeless, 'query', 'queries')} with no relevant case the rankings can return, "
+                        f"scoring 0 for every ranking: {_listed(hopeless)}")
+    return warnings
+
+
+def _count(items: Sequence[str], one: str, many: str | None = None) -> str:
+    return f"1 {one}" if len(items) == 1 else f"{len(items)} {many or one + 's'}"
+
+
+def _listed(items: Sequence[str], most: int = 10) -> str:
+    shown = ", ".join(items[:most])
+    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
 
 
 def ndcg_at(ranked: Sequence[str], rel: dict[str, int], k: int = 10) -> float:

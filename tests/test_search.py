@@ -195,6 +195,40 @@ def test_eval_prints_all_three_rankings(runner, small_settings, tmp_path):
     assert rows["hybrid"] == ["1.000", "1.000", "1.000"]
 
 
+
+def test_eval_warns_of_judgments_no_ranking_can_find(runner, small_settings, tmp_path):
+    env = {"KB_CASES": str(small_settings.cases_dir), "KB_DATA": str(small_settings.data_dir)}
+    queries = tmp_path / "judged.jsonl"
+    rows = [{"id": "typo", "text": BANK, "rel": {"harbourview-savings-bnak": 2, "harbourview-savings-bank": 1}},
+            {"id": "draft-only", "text": "reinsurance treaty renewals", "rel": {"atlas-reinsurance-partners": 2}},
+            {"id": "fine", "text": BANK, "rel": {"harbourview-savings-bank": 2}}]
+    queries.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    result = runner.invoke(cli, ["eval", "--queries", str(queries), "--mode", "hybrid"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: 1 judged case id not in the index, counted as missed by every ranking "
+        "(a typo, or a case not indexed yet): harbourview-savings-bnak",
+        "warning: 1 judged case hidden from the rankings (drafts; --drafts includes them), "
+        "counted as missed: atlas-reinsurance-partners",
+        "warning: 1 query with no relevant case the rankings can return, scoring 0 for every ranking: draft-only",
+    ]
+    assert "hybrid" in result.stdout and "warning" not in result.stdout
+    with_drafts = runner.invoke(cli, ["eval", "--queries", str(queries), "--mode", "hybrid", "--drafts"], env=env)
+    assert with_drafts.stderr.splitlines() == [result.stderr.splitlines()[0]]
+
+
+def test_judgment_warnings_name_at_most_ten_ids():
+    from kb.evaluation import JudgedQuery, judgment_warnings
+
+    queries = [JudgedQuery(str(i), "text", {f"case-{i:02d}": 2}) for i in range(12)]
+    warnings = judgment_warnings(queries, indexed=[f"case-{i:02d}" for i in range(12)], searchable=["case-00"])
+    assert warnings[0].startswith("11 judged cases hidden from the rankings")
+    assert warnings[0].endswith("case-01, case-02, case-03, case-04, case-05, case-06, case-07, case-08, "
+                                "case-09, case-10 and 1 more")
+    assert warnings[1].startswith("11 queries with no relevant case")
+    assert judgment_warnings(queries, indexed=[f"case-{i:02d}" for i in range(12)],
+                             searchable=[f"case-{i:02d}" for i in range(12)]) == []
+
 def test_metrics():
     from kb.evaluation import mrr_at, ndcg_at, recall_at
 

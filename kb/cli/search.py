@@ -135,7 +135,7 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
         kb eval --queries eval/starter_queries.jsonl
         kb eval --queries eval/kubernetes_queries.jsonl --tune --write ranking.toml
     """
-    from kb.evaluation import evaluate as run, load_queries
+    from kb.evaluation import evaluate as run, judgment_warnings, load_queries
     from kb.service import KnowledgeBase
 
     if write_path is not None and not tune:
@@ -144,6 +144,9 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
         raise click.UsageError("--tune measures the hybrid ranking; leave out --mode")
     queries = load_queries(queries_path)
     base = KnowledgeBase(settings)
+    engine = base.engine()
+    for warning in judgment_warnings(queries, engine.version.doc_ids, engine.matching({}, include_drafts=drafts)):
+        click.echo(f"warning: {warning}", err=True)
     if tune:
         _tune(base, queries, queries_path, drafts, write_path, as_json, settings)
         return
