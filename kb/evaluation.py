@@ -1,4 +1,11 @@
-"""Measuring ranking quality on judged queries: nDCG@10, MRR@10 and Recall@5."""
+"""Measuring ranking quality on judged queries: nDCG@10, MRR@10 and Recall@5, and weak marks.
+
+A judged query names its relevant cases with grades (1 = partly, 2 = exactly relevant). A
+query judged with no relevant case at all (``"rel": {}``) is a *gap*: a situation no story
+covers, where the right answer is "no strong match". Gaps take no part in the ranking
+metrics; they measure the weak-match marking instead, together with the grade-2 hits that
+are marked weak although they are the right story.
+"""
 
 from __future__ import annotations
 
@@ -13,22 +20,57 @@ from kb.errors import KbError
 
 @dataclass(frozen=True)
 class JudgedQuery:
-    """A query and the grade of each relevant case (1 = partly, 2 = exactly relevant)."""
+    """A query and the grade of each relevant case (1 = partly, 2 = exactly relevant).
+
+    With no relevant case (an empty ``rel``), a gap: no story fits the situation.
+    """
 
     id: str
     text: str
     rel: dict[str, int]
     filters: dict | None = None
 
+    @property
+    def is_gap(self) -> bool:
+        return not self.rel
+
 
 @dataclass(frozen=True)
 class Scores:
-    """Mean metrics over a query set."""
+    """Mean metrics over the judged queries of a set (gaps left out); ``queries`` counts them."""
 
     ndcg10: float
     mrr10: float
     recall5: float
     queries: int
+
+
+@dataclass(frozen=True)
+class WeakMarks:
+    """How the weak-match marking fared on a query set.
+
+    Attributes:
+        hits: Judged queries with a grade-2 case in the top 10.
+        hits_weak: Of those, how many had their first grade-2 case marked weak.
+        gaps: Gap queries (no relevant case).
+        gaps_flagged: Of those, how many got only weak results ("no strong match").
+    """
+
+    hits: int
+    hits_weak: int
+    gaps: int
+    gaps_flagged: int
+
+    def sentences(self) -> list[str]:
+        """The figures in words, one line each (none for a part with no queries)."""
+        out = []
+        if self.hits:
+            out.append(f"first grade-2 hit marked weak in {self.hits_weak} of {self.hits} queries "
+                       f"({self.hits_weak / self.hits:.1%}): the right story, shown as a weak match")
+        if self.gaps:
+            out.append(f"gap queries answered 'no strong match': {self.gaps_flagged} of {self.gaps} "
+                       f"({self.gaps_flagged / self.gaps:.1%})")
+        return out
 
 
 def load_queries(path: Path | str) -> list[JudgedQuery]:
@@ -86,7 +128,7 @@ def judgment_warnings(queries: Sequence[JudgedQuery], indexed: Collection[str],
     if hidden:
         warnings.append(f"{_count(hidden, 'judged case')} hidden from the rankings (drafts; --drafts includes "
                         f"them), counted as missed: {_listed(hidden)}")
-    hopeless = [query.id for query in queries if not set(query.rel) & searchable]
+    hopeless = [query.id for query in queries if query.rel and not set(query.rel) & searchable]
     if hopeless:
         warnings.append(f"{_count(hopeless, 'query', 'queries')} with no relevant case the rankings can return, "
                         f"scoring 0 for every ranking: {_listed(hopeless)}")
@@ -125,12 +167,38 @@ def recall_at(ranked: Sequence[str], rel: dict[str, int], k: int = 5) -> float:
 
 
 def evaluate(queries: Sequence[JudgedQuery], rank: Callable[[JudgedQuery], list[str]]) -> Scores:
-    """Mean nDCG@10, MRR@10 and Recall@5 of a ranking function over judged queries."""
+    """Mean nDCG@10, MRR@10 and Recall@5 of a ranking function over the judged queries.
+
+    Gap queries are not ranked; with none judged, every figure is 0 and ``queries`` is 0.
+    """
+    judged = [query for query in queries if not query.is_gap]
     totals = [0.0, 0.0, 0.0]
-    for query in queries:
+    for query in judged:
         ranked = rank(query)
         totals[0] += ndcg_at(ranked, query.rel)
         totals[1] += mrr_at(ranked, query.rel)
         totals[2] += recall_at(ranked, query.rel)
-    n = len(queries)
-    return Scores(totals[0] / n, totals[1] / n, totals[2] / n, n)
+    n = max(len(judged), 1)
+    return Scores(totals[0] / n, totals[1] / n, totals[2] / n, len(judged))
+
+
+def weak_marks(queries: Sequence[JudgedQuery], marked: Callable[[JudgedQuery], list[tuple[str, bool]]]
+               ) -> WeakMarks:
+    """Count weak marks on the right stories and "no strong match" answers to gaps.
+
+    Args:
+        queries: Judged queries, gaps among them or not.
+        marked: A query's top 10 results as (case id, marked weak) pairs, best first.
+    """
+    hits = hits_weak = gaps = gaps_flagged = 0
+    for query in queries:
+        results = marked(query)[:10]
+        if query.is_gap:
+            gaps += 1
+            gaps_flagged += all(weak for _, weak in results)
+            continue
+        first = next((weak for case_id, weak in results if query.rel.get(case_id, 0) >= 2), None)
+        if first is not None:
+            hits += 1
+            hits_weak += first
+    return WeakMarks(hits, hits_weak, gaps, gaps_flagged)

@@ -55,12 +55,13 @@ def tune(knowledge_base, queries: Sequence[JudgedQuery], grid: Sequence[RankingS
 
     Args:
         knowledge_base: A :class:`kb.service.KnowledgeBase` over an index of the judged cases.
-        queries: The judged queries.
+        queries: The judged queries (gaps, with no relevant case, are left out).
         grid: Settings to try, the current ones first (default: :func:`settings_grid` of the
             knowledge base's settings).
         include_drafts: Rank draft cases too.
     """
     grid = list(grid) if grid is not None else settings_grid(knowledge_base.ranking)
+    queries = [query for query in queries if not query.is_gap]  # gaps measure weak marks, not rankings
     totals = np.zeros((len(grid), 3))
     for query in queries:
         rankings = knowledge_base.rankings(query.text, grid, k=10, filters=query.filters,

@@ -13,6 +13,8 @@ from tests.conftest import K8S_CASES, REPO, STARTER_CASES
 
 STARTER_QUERIES = REPO / "eval" / "starter_queries.jsonl"
 K8S_QUERIES = REPO / "eval" / "kubernetes_queries.jsonl"
+STARTER_GAPS = REPO / "eval" / "starter_gaps.jsonl"
+K8S_GAPS = REPO / "eval" / "kubernetes_gaps.jsonl"
 
 
 def _case_ids(folder: Path) -> set[str]:
@@ -69,3 +71,12 @@ def test_shared_run_finds_copied_words():
     assert _shared_run("a bank whose deposits leak to fintechs", "Deposits leak to fintechs, said the CFO.", 4) \
         == "deposits leak to fintechs"
     assert _shared_run("a bank whose deposits leak", "Deposits leak to fintechs.", 4) is None
+
+
+@pytest.mark.parametrize("path", [STARTER_GAPS, K8S_GAPS], ids=["starter", "kubernetes"])
+def test_gap_sets_are_situations_no_story_is_judged_for(path):
+    gaps = load_queries(path)
+    assert len(gaps) >= 20 and len({q.id for q in gaps}) == len(gaps)
+    assert all(q.is_gap and q.text.strip() for q in gaps)
+    judged = load_queries(STARTER_QUERIES if path == STARTER_GAPS else K8S_QUERIES)
+    assert not {q.text for q in gaps} & {q.text for q in judged}

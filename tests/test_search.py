@@ -190,9 +190,49 @@ def test_eval_prints_all_three_rankings(runner, small_settings, tmp_path):
                        encoding="utf-8")
     result = runner.invoke(cli, ["eval", "--queries", str(queries)], env=env)
     assert result.exit_code == 0, result.output
-    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[2:]}
+    lines = result.stdout.splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:5]}
     assert set(rows) == {"hybrid", "dense", "lexical"}
     assert rows["hybrid"] == ["1.000", "1.000", "1.000"]
+    assert lines[5:] == ["weak marks (hybrid): first grade-2 hit marked weak in 0 of 1 queries (0.0%): "
+                         "the right story, shown as a weak match"]
+
+
+def test_eval_measures_weak_marks_on_hits_and_gaps(runner, small_settings, knowledge_base, tmp_path):
+    env = {"KB_CASES": str(small_settings.cases_dir), "KB_DATA": str(small_settings.data_dir)}
+    gap = "zoo keepers logging penguin feeding times and veterinary checks"
+    assert knowledge_base.search(gap).all_weak  # the premise: no story of the small corpus is close
+    queries = tmp_path / "judged.jsonl"
+    rows = [{"id": "hit", "text": BANK, "rel": {"harbourview-savings-bank": 2}},
+            {"id": "gap", "text": gap, "rel": {}}]
+    queries.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    result = runner.invoke(cli, ["eval", "--queries", str(queries), "--mode", "hybrid"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("(1 judged, 1 gaps)")
+    assert lines[2].split() == ["hybrid", "1.000", "1.000", "1.000"], "the gap takes no part in the metrics"
+    assert lines[3:] == [
+        "weak marks (hybrid): first grade-2 hit marked weak in 0 of 1 queries (0.0%): the right story, shown as a weak match",
+        "weak marks (hybrid): gap queries answered 'no strong match': 1 of 1 (100.0%)"]
+    assert result.stderr == "", "a gap is not a judgment no ranking can find"
+    as_json = json.loads(runner.invoke(cli, ["eval", "--queries", str(queries), "--json"], env=env).stdout)
+    assert as_json["hybrid"].items() >= {"queries": 1, "hits": 1, "hits_weak": 0, "gaps": 1, "gaps_flagged": 1}.items()
+    assert as_json["hybrid"]["ndcg@10"] == 1.0 and "gaps" not in as_json["dense"]
+
+
+def test_weak_marks_count_the_first_exact_hit_and_all_weak_gaps():
+    from kb.evaluation import JudgedQuery, WeakMarks, evaluate, weak_marks
+
+    queries = [JudgedQuery("a", "t", {"x": 2, "y": 1}), JudgedQuery("b", "t", {"x": 1}),
+               JudgedQuery("c", "t", {"z": 2}), JudgedQuery("g1", "t", {}), JudgedQuery("g2", "t", {})]
+    results = {"a": [("y", False), ("x", True)],  # the first grade-2 hit is weak, the grade-1 above it not
+               "b": [("x", True)],  # no grade-2 case: not counted
+               "c": [("q", False)],  # grade-2 case not in the top 10: not counted
+               "g1": [("x", True), ("y", True)], "g2": [("x", True), ("y", False)]}
+    assert weak_marks(queries, lambda q: results[q.id]) == WeakMarks(hits=1, hits_weak=1, gaps=2, gaps_flagged=1)
+    scores = evaluate(queries, lambda q: [case for case, _ in results[q.id]])
+    assert scores.queries == 3 and scores.mrr10 == pytest.approx(0.5 / 3)
+    assert evaluate(queries[3:], lambda q: []).queries == 0
 
 
 

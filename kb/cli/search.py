@@ -109,7 +109,8 @@ def _run_batch(base, handle, k, drafts) -> None:
 
 @cli.command(name="eval")
 @click.option("--queries", "queries_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help='JSONL of judged queries: {"id", "text", "rel": {case_id: grade 1 or 2}}.')
+              help='JSONL of judged queries: {"id", "text", "rel": {case_id: grade 1 or 2}}; '
+                   '"rel": {} marks a gap, a situation no story covers.')
 @click.option("--mode", "modes", multiple=True, type=click.Choice(["hybrid", "dense", "lexical"]),
               help="Rankings to measure (default: all three).")
 @click.option("--drafts", is_flag=True, help="Include draft cases in the rankings.")
@@ -124,7 +125,9 @@ def _run_batch(base, handle, k, drafts) -> None:
 def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
     """Measure ranking quality on judged queries: nDCG@10, MRR@10 (first grade-2 hit), Recall@5.
 
-    Reports the hybrid ranking and, in the same run, dense-only and lexical-only. With
+    Reports the hybrid ranking and, in the same run, dense-only and lexical-only, then how
+    the weak-match marking fared: how often the first grade-2 hit was marked weak, and how
+    many gap queries ("rel": {}, no story fits) were answered "no strong match". With
     --tune, tries a grid of ranking settings instead and lists the best; settings tuned and
     measured on the same queries look better than they are, so check the winner on other
     judged queries (kb eval --ranking FILE --queries OTHER) before using it.
@@ -135,7 +138,7 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
         kb eval --queries eval/starter_queries.jsonl
         kb eval --queries eval/kubernetes_queries.jsonl --tune --write ranking.toml
     """
-    from kb.evaluation import evaluate as run, judgment_warnings, load_queries
+    from kb.evaluation import evaluate as run, judgment_warnings, load_queries, weak_marks
     from kb.service import KnowledgeBase
 
     if write_path is not None and not tune:
@@ -150,21 +153,39 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
     if tune:
         _tune(base, queries, queries_path, drafts, write_path, as_json, settings)
         return
-    rows = {}
+    rows, marked = {}, {}
     for mode in modes or ("hybrid", "dense", "lexical"):
         def rank(query, mode=mode):
             response = base.search(query.text, k=10, filters=query.filters, mode=mode, include_drafts=drafts)
+            if mode == "hybrid":
+                marked[id(query)] = [(r.id, r.weak) for r in response.results]
             return [r.id for r in response.results]
 
         rows[mode] = run(queries, rank)
+    marks = None
+    if "hybrid" in rows:
+        gaps = [query for query in queries if query.is_gap]
+        for query in gaps:  # not ranked by run(): searched here for their weak marks
+            marked[id(query)] = [(r.id, r.weak) for r in base.search(
+                query.text, k=10, filters=query.filters, include_drafts=drafts).results]
+        marks = weak_marks(queries, lambda query: marked[id(query)])
     if as_json:
-        click.echo(json.dumps({mode: {"ndcg@10": s.ndcg10, "mrr@10": s.mrr10, "recall@5": s.recall5,
-                                      "queries": s.queries} for mode, s in rows.items()}, indent=2))
+        out = {mode: {"ndcg@10": s.ndcg10, "mrr@10": s.mrr10, "recall@5": s.recall5, "queries": s.queries}
+               for mode, s in rows.items()}
+        if marks is not None:
+            out["hybrid"].update({"hits": marks.hits, "hits_weak": marks.hits_weak, "gaps": marks.gaps,
+                                  "gaps_flagged": marks.gaps_flagged})
+        click.echo(json.dumps(out, indent=2))
         return
-    click.echo(f"{len(queries)} queries from {queries_path}")
-    click.echo(f"{'ranking':<10} {'nDCG@10':>8} {'MRR@10':>8} {'Recall@5':>9}")
-    for mode, s in rows.items():
-        click.echo(f"{mode:<10} {s.ndcg10:>8.3f} {s.mrr10:>8.3f} {s.recall5:>9.3f}")
+    judged = next(iter(rows.values())).queries
+    click.echo(f"{len(queries)} queries from {queries_path}"
+               + (f" ({judged} judged, {len(queries) - judged} gaps)" if judged < len(queries) else ""))
+    if judged:
+        click.echo(f"{'ranking':<10} {'nDCG@10':>8} {'MRR@10':>8} {'Recall@5':>9}")
+        for mode, s in rows.items():
+            click.echo(f"{mode:<10} {s.ndcg10:>8.3f} {s.mrr10:>8.3f} {s.recall5:>9.3f}")
+    for sentence in marks.sentences() if marks else []:
+        click.echo(f"weak marks (hybrid): {sentence}")
 
 
 #: Rows of the --tune table besides the current settings.
@@ -180,7 +201,7 @@ def _tune(base, queries, queries_path, drafts, write_path, as_json, settings) ->
     best, current = trials[0], next(t for t in trials if t.current)
     where = str(settings.ranking_file) if settings.ranking_file else "built-in"
     if write_path is not None:
-        comment = (f"Written by `kb eval --tune` on {len(queries)} queries from {queries_path}:\n"
+        comment = (f"Written by `kb eval --tune` on {best.scores.queries} queries from {queries_path}:\n"
                    f"nDCG@10 {best.scores.ndcg10:.3f}, MRR@10 {best.scores.mrr10:.3f}, "
                    f"Recall@5 {best.scores.recall5:.3f} (the {where} settings: {current.scores.ndcg10:.3f}).")
         try:
@@ -188,12 +209,13 @@ def _tune(base, queries, queries_path, drafts, write_path, as_json, settings) ->
         except OSError as exc:
             raise click.ClickException(f"cannot write {write_path}: {exc.strerror or exc}") from None
     if as_json:
-        click.echo(json.dumps({"queries": len(queries), "settings_tried": len(trials),
+        click.echo(json.dumps({"queries": best.scores.queries, "settings_tried": len(trials),
                                "trials": [_trial_dict(t) for t in trials], "best": _trial_dict(best),
                                "written": str(write_path) if write_path else None}, indent=2))
         return
-    click.echo(f"{len(queries)} queries from {queries_path}; {len(trials)} ranking settings tried "
-               "(hybrid, z-score fusion of passage scores)")
+    gaps = sum(query.is_gap for query in queries)
+    click.echo(f"{len(queries) - gaps} queries from {queries_path}" + (f" ({gaps} gaps left out)" if gaps else "")
+               + f"; {len(trials)} ranking settings tried (hybrid, z-score fusion of passage scores)")
     click.echo(f"{'dense':>6} {'lexical':>8} {'2nd passage':>12} {'nDCG@10':>8} {'MRR@10':>8} {'Recall@5':>9}")
     shown = trials[:TUNE_ROWS] + ([] if current in trials[:TUNE_ROWS] else [current])
     for trial in shown:
