@@ -166,20 +166,44 @@ def recall_at(ranked: Sequence[str], rel: dict[str, int], k: int = 5) -> float:
     return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 0.0
 
 
+#: Rankings :func:`measure` compares by default.
+MODES = ("hybrid", "dense", "lexical")
+
+#: A search as the measurements see it: (query, mode) -> top results as (case id, marked weak).
+Search = Callable[[JudgedQuery, str], list[tuple[str, bool]]]
+
+
+@dataclass(frozen=True)
+class Report:
+    """What :func:`measure` found: each ranking's figures, and the hybrid ranking's weak marks."""
+
+    scores: dict[str, Scores]
+    marks: WeakMarks | None
+
+
+def measure(queries: Sequence[JudgedQuery], search: Search, modes: Sequence[str] = MODES) -> Report:
+    """Each ranking's figures over the judged queries, and weak marks when hybrid is measured.
+
+    Gap queries are searched only for the hybrid ranking, whose marks the page shows.
+    """
+    scores: dict[str, Scores] = {}
+    marks = None
+    for mode in modes:
+        wanted = queries if mode == "hybrid" else [query for query in queries if not query.is_gap]
+        found = [(query, search(query, mode)) for query in wanted]
+        scores[mode] = _scores([(query, [case for case, _ in results]) for query, results in found
+                                if not query.is_gap])
+        if mode == "hybrid":
+            marks = _marks(found)
+    return Report(scores, marks)
+
+
 def evaluate(queries: Sequence[JudgedQuery], rank: Callable[[JudgedQuery], list[str]]) -> Scores:
     """Mean nDCG@10, MRR@10 and Recall@5 of a ranking function over the judged queries.
 
     Gap queries are not ranked; with none judged, every figure is 0 and ``queries`` is 0.
     """
-    judged = [query for query in queries if not query.is_gap]
-    totals = [0.0, 0.0, 0.0]
-    for query in judged:
-        ranked = rank(query)
-        totals[0] += ndcg_at(ranked, query.rel)
-        totals[1] += mrr_at(ranked, query.rel)
-        totals[2] += recall_at(ranked, query.rel)
-    n = max(len(judged), 1)
-    return Scores(totals[0] / n, totals[1] / n, totals[2] / n, len(judged))
+    return _scores([(query, rank(query)) for query in queries if not query.is_gap])
 
 
 def weak_marks(queries: Sequence[JudgedQuery], marked: Callable[[JudgedQuery], list[tuple[str, bool]]]
@@ -190,9 +214,23 @@ def weak_marks(queries: Sequence[JudgedQuery], marked: Callable[[JudgedQuery], l
         queries: Judged queries, gaps among them or not.
         marked: A query's top 10 results as (case id, marked weak) pairs, best first.
     """
+    return _marks([(query, marked(query)) for query in queries])
+
+
+def _scores(ranked: Sequence[tuple[JudgedQuery, list[str]]]) -> Scores:
+    totals = [0.0, 0.0, 0.0]
+    for query, cases in ranked:
+        totals[0] += ndcg_at(cases, query.rel)
+        totals[1] += mrr_at(cases, query.rel)
+        totals[2] += recall_at(cases, query.rel)
+    n = max(len(ranked), 1)
+    return Scores(totals[0] / n, totals[1] / n, totals[2] / n, len(ranked))
+
+
+def _marks(found: Sequence[tuple[JudgedQuery, list[tuple[str, bool]]]]) -> WeakMarks:
     hits = hits_weak = gaps = gaps_flagged = 0
-    for query in queries:
-        results = marked(query)[:10]
+    for query, results in found:
+        results = results[:10]
         if query.is_gap:
             gaps += 1
             gaps_flagged += all(weak for _, weak in results)

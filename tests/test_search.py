@@ -218,6 +218,11 @@ def test_eval_measures_weak_marks_on_hits_and_gaps(runner, small_settings, knowl
     as_json = json.loads(runner.invoke(cli, ["eval", "--queries", str(queries), "--json"], env=env).stdout)
     assert as_json["hybrid"].items() >= {"queries": 1, "hits": 1, "hits_weak": 0, "gaps": 1, "gaps_flagged": 1}.items()
     assert as_json["hybrid"]["ndcg@10"] == 1.0 and "gaps" not in as_json["dense"]
+    queries.write_text(json.dumps(rows[1]) + "\n", encoding="utf-8")
+    only_gaps = runner.invoke(cli, ["eval", "--queries", str(queries), "--mode", "hybrid", "--json"], env=env)
+    assert json.loads(only_gaps.stdout)["hybrid"] == {"ndcg@10": None, "mrr@10": None, "recall@5": None,
+                                                      "queries": 0, "hits": 0, "hits_weak": 0, "gaps": 1,
+                                                      "gaps_flagged": 1}
 
 
 def test_weak_marks_count_the_first_exact_hit_and_all_weak_gaps():

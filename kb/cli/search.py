@@ -138,7 +138,7 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
         kb eval --queries eval/starter_queries.jsonl
         kb eval --queries eval/kubernetes_queries.jsonl --tune --write ranking.toml
     """
-    from kb.evaluation import evaluate as run, judgment_warnings, load_queries, weak_marks
+    from kb.evaluation import MODES, judgment_warnings, load_queries, measure
     from kb.service import KnowledgeBase
 
     if write_path is not None and not tune:
@@ -153,24 +153,16 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
     if tune:
         _tune(base, queries, queries_path, drafts, write_path, as_json, settings)
         return
-    rows, marked = {}, {}
-    for mode in modes or ("hybrid", "dense", "lexical"):
-        def rank(query, mode=mode):
-            response = base.search(query.text, k=10, filters=query.filters, mode=mode, include_drafts=drafts)
-            if mode == "hybrid":
-                marked[id(query)] = [(r.id, r.weak) for r in response.results]
-            return [r.id for r in response.results]
 
-        rows[mode] = run(queries, rank)
-    marks = None
-    if "hybrid" in rows:
-        gaps = [query for query in queries if query.is_gap]
-        for query in gaps:  # not ranked by run(): searched here for their weak marks
-            marked[id(query)] = [(r.id, r.weak) for r in base.search(
-                query.text, k=10, filters=query.filters, include_drafts=drafts).results]
-        marks = weak_marks(queries, lambda query: marked[id(query)])
+    def search(query, mode):
+        response = base.search(query.text, k=10, filters=query.filters, mode=mode, include_drafts=drafts)
+        return [(result.id, result.weak) for result in response.results]
+
+    report = measure(queries, search, modes or MODES)
+    rows, marks = report.scores, report.marks
     if as_json:
-        out = {mode: {"ndcg@10": s.ndcg10, "mrr@10": s.mrr10, "recall@5": s.recall5, "queries": s.queries}
+        out = {mode: {"ndcg@10": s.ndcg10 if s.queries else None, "mrr@10": s.mrr10 if s.queries else None,
+                      "recall@5": s.recall5 if s.queries else None, "queries": s.queries}  # null: nothing judged
                for mode, s in rows.items()}
         if marks is not None:
             out["hybrid"].update({"hits": marks.hits, "hits_weak": marks.hits_weak, "gaps": marks.gaps,
