@@ -149,6 +149,13 @@ def test_tuning_ranks_the_settings_by_their_measured_figures(knowledge_base):
     assert trials[0].scores.ndcg10 > trials[-1].scores.ndcg10
 
 
+def test_tuning_leaves_gap_queries_out(knowledge_base):
+    queries = _small_judged_queries()[:3]
+    gap = JudgedQuery("gap", "zoo keepers logging penguin feeding times", {})
+    grid = [RankingSettings(), replace(RankingSettings(), second_passage_weight=0.0)]
+    assert tune(knowledge_base, [*queries, gap], grid=grid) == tune(knowledge_base, queries, grid=grid)
+
+
 def test_on_a_tie_the_current_settings_stay_ahead(knowledge_base):
     queries = _small_judged_queries()[:3]
     twin = replace(RankingSettings(), dense_weight=2.0, lexical_weight=2.0)  # the same ranking
