@@ -192,7 +192,7 @@ def measure(queries: Sequence[JudgedQuery], search: Search, modes: Sequence[str]
         wanted = queries if mode == "hybrid" else [query for query in queries if not query.is_gap]
         found = [(query, search(query, mode)) for query in wanted]
         scores[mode] = _scores([(query, [case for case, _ in results]) for query, results in found
-                                if not query.is_gap])
+                                if not query.is_gap])  # hybrid's list holds the gaps too
         if mode == "hybrid":
             marks = _marks(found)
     return Report(scores, marks)
@@ -204,17 +204,6 @@ def evaluate(queries: Sequence[JudgedQuery], rank: Callable[[JudgedQuery], list[
     Gap queries are not ranked; with none judged, every figure is 0 and ``queries`` is 0.
     """
     return _scores([(query, rank(query)) for query in queries if not query.is_gap])
-
-
-def weak_marks(queries: Sequence[JudgedQuery], marked: Callable[[JudgedQuery], list[tuple[str, bool]]]
-               ) -> WeakMarks:
-    """Count weak marks on the right stories and "no strong match" answers to gaps.
-
-    Args:
-        queries: Judged queries, gaps among them or not.
-        marked: A query's top 10 results as (case id, marked weak) pairs, best first.
-    """
-    return _marks([(query, marked(query)) for query in queries])
 
 
 def _scores(ranked: Sequence[tuple[JudgedQuery, list[str]]]) -> Scores:

@@ -226,7 +226,7 @@ def test_eval_measures_weak_marks_on_hits_and_gaps(runner, small_settings, knowl
 
 
 def test_weak_marks_count_the_first_exact_hit_and_all_weak_gaps():
-    from kb.evaluation import JudgedQuery, WeakMarks, evaluate, weak_marks
+    from kb.evaluation import JudgedQuery, Report, Scores, WeakMarks, measure
 
     queries = [JudgedQuery("a", "t", {"x": 2, "y": 1}), JudgedQuery("b", "t", {"x": 1}),
                JudgedQuery("c", "t", {"z": 2}), JudgedQuery("g1", "t", {}), JudgedQuery("g2", "t", {})]
@@ -234,11 +234,19 @@ def test_weak_marks_count_the_first_exact_hit_and_all_weak_gaps():
                "b": [("x", True)],  # no grade-2 case: not counted
                "c": [("q", False)],  # grade-2 case not in the top 10: not counted
                "g1": [("x", True), ("y", True)], "g2": [("x", True), ("y", False)]}
-    assert weak_marks(queries, lambda q: results[q.id]) == WeakMarks(hits=1, hits_weak=1, gaps=2, gaps_flagged=1)
-    scores = evaluate(queries, lambda q: [case for case, _ in results[q.id]])
-    assert scores.queries == 3 and scores.mrr10 == pytest.approx(0.5 / 3)
-    assert evaluate(queries[3:], lambda q: []).queries == 0
+    searched = []
 
+    def search(query, mode):
+        searched.append((query.id, mode))
+        return results[query.id]
+
+    report = measure(queries, search, ("hybrid", "dense"))
+    assert report.marks == WeakMarks(hits=1, hits_weak=1, gaps=2, gaps_flagged=1)
+    scores = report.scores["hybrid"]
+    assert scores.queries == 3 and scores.mrr10 == pytest.approx(0.5 / 3)
+    assert report.scores["dense"] == scores
+    assert ("g1", "dense") not in searched, "gaps are searched for the hybrid ranking's marks only"
+    assert measure(queries[3:], search, ("dense",)) == Report({"dense": Scores(0.0, 0.0, 0.0, 0)}, None)
 
 
 def test_eval_warns_of_judgments_no_ranking_can_find(runner, small_settings, tmp_path):

@@ -161,8 +161,9 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
     report = measure(queries, search, modes or MODES)
     rows, marks = report.scores, report.marks
     if as_json:
-        out = {mode: {"ndcg@10": s.ndcg10 if s.queries else None, "mrr@10": s.mrr10 if s.queries else None,
-                      "recall@5": s.recall5 if s.queries else None, "queries": s.queries}  # null: nothing judged
+        out = {mode: {**dict(zip(("ndcg@10", "mrr@10", "recall@5"),
+                                 (s.ndcg10, s.mrr10, s.recall5) if s.queries else (None,) * 3)),  # null: none judged
+                      "queries": s.queries}
                for mode, s in rows.items()}
         if marks is not None:
             out["hybrid"].update({"hits": marks.hits, "hits_weak": marks.hits_weak, "gaps": marks.gaps,
@@ -205,8 +206,8 @@ def _tune(base, queries, queries_path, drafts, write_path, as_json, settings) ->
                                "trials": [_trial_dict(t) for t in trials], "best": _trial_dict(best),
                                "written": str(write_path) if write_path else None}, indent=2))
         return
-    gaps = sum(query.is_gap for query in queries)
-    click.echo(f"{len(queries) - gaps} queries from {queries_path}" + (f" ({gaps} gaps left out)" if gaps else "")
+    gaps = len(queries) - best.scores.queries
+    click.echo(f"{best.scores.queries} queries from {queries_path}" + (f" ({gaps} gaps left out)" if gaps else "")
                + f"; {len(trials)} ranking settings tried (hybrid, z-score fusion of passage scores)")
     click.echo(f"{'dense':>6} {'lexical':>8} {'2nd passage':>12} {'nDCG@10':>8} {'MRR@10':>8} {'Recall@5':>9}")
     shown = trials[:TUNE_ROWS] + ([] if current in trials[:TUNE_ROWS] else [current])
