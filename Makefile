@@ -5,11 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kb-installed
 # The CPU build of torch is installed first and pinned: a bare `torch` would pull gigabytes of CUDA.
 TORCH  := torch==2.13.0
+# The versions CI tested, every package pinned (`make lock` writes it): a fresh clone gets the same.
+CONSTRAINTS := constraints.txt
+# Where `make lock` resolves pyproject.toml's ranges afresh (a scratch venv, never .venv).
+LOCK_VENV ?= /tmp/kb-lock-venv
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup browser clean
+.PHONY: run test setup lock browser clean
 
 ## run: set up, index the starter corpus and serve the web UI on http://127.0.0.1:5000
 run: setup
@@ -23,12 +27,27 @@ test: setup browser
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) $(TORCH)
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
+	$(BIN)/python -m pip check
 	touch $(STAMP)
+
+## lock: resolve pyproject.toml's ranges afresh (torch first) and pin the result in constraints.txt; then `make test`
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet $(TORCH)
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[test]'
+	$(LOCK_VENV)/bin/python -m pip check
+	{ echo "# The versions CI tested: \`make setup\` installs with \`pip install -c $(CONSTRAINTS)\`."; \
+	  echo "# Written by \`make lock\` (pip freeze --exclude-editable of a fresh resolve of pyproject.toml,"; \
+	  echo "# $(TORCH) installed first); regenerate with it, then run \`make test\`. Do not edit by hand."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable; } > $(CONSTRAINTS)
+	rm -rf $(LOCK_VENV)
 
 # Debian's Chromium drives the browser tests (never `playwright install`: the machine is offline).
 browser:

@@ -103,6 +103,8 @@ def kb_index(cases: Path, data: Path, *extra: str) -> subprocess.CompletedProces
 
 #: The user the benchmarks sign in as (a seller: what a person on a sales call is).
 BENCH_USER = ("bench-seller", "seller", "benchmark-password-not-secret")
+#: The admin that polls /healthz for the index version (its details are for admins only).
+BENCH_ADMIN = ("bench-admin", "admin", "benchmark-admin-password-not-secret")
 
 
 def add_user(cases: Path, data: Path, user: tuple[str, str, str] = BENCH_USER) -> None:

@@ -217,8 +217,13 @@ def test_the_web_app_searches_with_the_ranking_file_and_reports_it(tmp_path, sma
     settings = replace(small_settings, ranking_file=path)
     base = KnowledgeBase(settings, embedder=embedder)
     app = create_app({"KB_SETTINGS": settings, "SECRET_KEY": "x", "TESTING": True, "KB_KNOWLEDGE_BASE": base})
+    from tests.web_fixtures import add_users, login
+
+    add_users(app)
+    admin = app.test_client()
+    login(admin, "ada")  # /healthz names the ranking file to admins only
+    assert admin.get("/healthz").get_json()["ranking"] == str(path)
     client = app.test_client()
-    assert client.get("/healthz").get_json()["ranking"] == str(path)
     query = "bank losing deposits to fintech apps"
     found = client.get("/api/search", query_string={"q": query, "like_industry": "Banking"}).get_json()
     expected = base.search(query, profile={"industry": "Banking"})

@@ -10,7 +10,7 @@ import pytest
 
 from kb.search.engine import FACET_FIELDS
 from kb.stages import STAGES
-from tests.web_fixtures import DRAFT_ID, client, kb_app, web_kb, web_settings  # noqa: F401
+from tests.web_fixtures import DRAFT_ID, client, kb_app, kb_users, sign_in, web_kb, web_settings  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -333,8 +333,9 @@ def test_api_facets(client):
     assert facets["industry"]["Insurance"] == 1  # the published underwriter, not the draft
 
 
-def test_healthz(client):
-    response = client.get("/healthz")
+def test_healthz(client, sign_in):
+    assert client.get("/healthz").get_json() == {"status": "ok"}  # details are for admins
+    response = sign_in("ada").get("/healthz")
     data = response.get_json()
     assert response.status_code == 200
     assert set(data) == {"status", "index_version", "built_at", "cases", "passages", "model", "dimension", "ranking"}

@@ -1,19 +1,31 @@
-"""The OpenAPI 3.1 description of the JSON API, as a Python dict."""
+"""The OpenAPI 3.1 description of the JSON API, as a Python dict.
+
+It describes the server as it is: what a parameter may hold is what the server accepts
+(a blank value is the same as none, see :mod:`webui.params`), and every answer a route can
+give is listed. ``tests/test_security_fuzz.py`` holds the server to it.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kb.cases import SIZE_BANDS
 from kb.search.query import MAX_QUERY_CHARS, MAX_RESULTS
 from kb.stages import STAGES
 from webui.insights import DEFAULT_SINCE_DAYS, MAX_SINCE_DAYS, MAX_STALE_MONTHS
+from webui.params import DEFAULT_K, SIMILAR_K, WHITESPACE
 
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _STRINGS = {"type": "array", "items": _STRING}
 _STAGE = {"type": ["string", "null"], "enum": [*STAGES, None]}
 _SIZE = {"type": ["string", "null"], "enum": [*SIZE_BANDS, None]}
+#: A parameter of only whitespace: the server reads it as not given.
+_BLANK = {"type": "string", "pattern": f"^[{WHITESPACE}]*$"}
+#: A query must hold a character that is neither whitespace nor an ASCII control character
+#: (those become spaces): anything else is "the query is empty", 400.
+SEARCHABLE = f"[^{WHITESPACE}\\x00-\\x1f\\x7f]"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -24,15 +36,30 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _choice(values) -> dict[str, Any]:
+    """One of fixed values; the server also takes one with whitespace around it, or a blank (none)."""
+    padded = f"^[{WHITESPACE}]*(?:{'|'.join(re.escape(value) for value in values)})?[{WHITESPACE}]*$"
+    return {"anyOf": [{"type": "string", "enum": list(values)}, {"type": "string", "pattern": padded}]}
+
+
+def _whole(minimum: int, maximum: int, default: int | None = None) -> dict[str, Any]:
+    """A whole number in a range, or blank (the default); read by :func:`webui.params.whole_number`."""
+    whole: dict[str, Any] = {"anyOf": [{"type": "integer", "minimum": minimum, "maximum": maximum}, _BLANK]}
+    if default is not None:
+        whole["default"] = default
+    return whole
+
+
 def _filter(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False,
-            "description": description + " Repeatable: any value matches.",
+            "description": description + " Repeatable: any value matches; blank values are ignored.",
             "schema": {"type": "array", "items": schema or _STRING}, "style": "form", "explode": True}
 
 
 def _profile(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema or _STRING,
-            "description": description + ' Raises matching cases ("customers like you") without excluding others.'}
+            "description": description + ' Raises matching cases ("customers like you") without excluding '
+                                         "others; blank is ignored."}
 
 
 _ERRORS = {
@@ -43,10 +70,14 @@ _ERRORS = {
 _CASE_ID = {"name": "case_id", "in": "path", "required": True,
             "description": "The case id (its file name without .md).",
             "schema": {"type": "string", "pattern": "^[a-z0-9-]+$"}}
-_SIZE_ENUM = {"type": "string", "enum": list(SIZE_BANDS)}
-_STAGE_ENUM = {"type": "string", "enum": list(STAGES)}
-_K = {"name": "k", "in": "query", "required": False,
-      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS}}
+_SIZE_ENUM = _choice(SIZE_BANDS)
+_STAGE_ENUM = _choice(STAGES)
+
+
+def _k(default: int, description: str) -> dict[str, Any]:
+    return {"name": "k", "in": "query", "required": False, "description": description,
+            "schema": _whole(1, MAX_RESULTS, default)}
+
 
 CASE_META_PROPERTIES: dict[str, Any] = {
     "id": _STRING,
@@ -156,14 +187,21 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"id": _STRING, "results": {"type": "array", "items": _ref("SimilarCase")}},
     },
     "FacetsResponse": {"type": "object", "required": ["facets"], "properties": {"facets": _ref("Facets")}},
+    "HealthStatus": {
+        "type": "object",
+        "required": ["status"],
+        "additionalProperties": False,
+        "properties": {"status": {"type": "string", "enum": ["ok"]}},
+    },
     "Health": {
         "type": "object",
+        "description": "The details of /healthz, for admins only.",
         "required": ["status", "index_version", "cases", "passages", "model", "dimension"],
         "properties": {
             "status": {"type": "string", "enum": ["ok"]},
             "index_version": _STRING,
             "built_at": {"type": ["string", "null"], "format": "date-time"},
-            "cases": {"type": "integer"},
+            "cases": {"type": "integer", "description": "Cases indexed, drafts included."},
             "passages": {"type": "integer"},
             "model": _STRING,
             "dimension": {"type": "integer"},
@@ -285,10 +323,11 @@ def openapi_spec() -> dict[str, Any]:
                                 "Filters narrow the cases; the profile raises them."),
                 "parameters": [
                     {"name": "q", "in": "query", "required": True,
-                     "description": f"The prospect's situation in plain words (cut at {MAX_QUERY_CHARS} characters).",
-                     "schema": {"type": "string", "minLength": 1}},
-                    {**_K, "description": "How many cases to return (default 10).",
-                     "schema": {**_K["schema"], "default": 10}},
+                     "description": (f"The prospect's situation in plain words (cut at {MAX_QUERY_CHARS} "
+                                     "characters). It needs a character other than whitespace and ASCII "
+                                     "control characters (those are read as spaces)."),
+                     "schema": {"type": "string", "pattern": SEARCHABLE}},
+                    _k(DEFAULT_K, f"How many cases to return (default {DEFAULT_K})."),
                     _filter("industry", "Only cases of this industry."),
                     _filter("company_size", "Only cases of this employee band.", _SIZE_ENUM),
                     _filter("region", "Only cases of this region."),
@@ -310,8 +349,7 @@ def openapi_spec() -> dict[str, Any]:
             "/api/cases/{case_id}/similar": {"get": {
                 "operationId": "similarCases",
                 "summary": "The published cases most like a case",
-                "parameters": [_CASE_ID, {**_K, "description": "How many cases (default 5).",
-                                          "schema": {**_K["schema"], "default": 5}}],
+                "parameters": [_CASE_ID, _k(SIMILAR_K, f"How many cases (default {SIMILAR_K}).")],
                 "responses": {"200": _json(_ref("SimilarResponse"), "Nearest cases first."), **case_errors},
             }},
             "/api/facets": {"get": {
@@ -336,12 +374,11 @@ def openapi_spec() -> dict[str, Any]:
                 "parameters": [
                     {"name": "since", "in": "query", "required": False,
                      "description": "Count the searches and opens of the last this many days.",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SINCE_DAYS,
-                                "default": DEFAULT_SINCE_DAYS}},
+                     "schema": _whole(1, MAX_SINCE_DAYS, DEFAULT_SINCE_DAYS)},
                     {"name": "stale_months", "in": "query", "required": False,
                      "description": "A story is stale this many months after it was published "
                                     "(default KB_STALE_MONTHS, 24).",
-                     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_STALE_MONTHS}},
+                     "schema": _whole(0, MAX_STALE_MONTHS)},
                 ],
                 "responses": {"200": _json(_ref("Insights"), "Every insight."),
                               "400": _ERRORS["400"], "401": _ERRORS["401"],
@@ -349,8 +386,12 @@ def openapi_spec() -> dict[str, Any]:
             }},
             "/healthz": {"get": {
                 "operationId": "health",
-                "summary": "Index version, counts, model and ranking settings, for monitoring",
-                "responses": {"200": _json(_ref("Health"), "The index is loaded."),
+                "summary": "Whether the index is usable, for monitoring (open to everyone)",
+                "description": ('Anyone gets `{"status": "ok"}`, or a 503 while there is no usable index. '
+                                "A signed-in admin also gets the index version, counts, model and ranking "
+                                "settings file, and the 503's reason."),
+                "responses": {"200": _json({"oneOf": [_ref("HealthStatus"), _ref("Health")]},
+                                           "The index is loaded (with the details, for an admin)."),
                               "503": _ERRORS["503"]},
             }},
             "/api/openapi.json": {"get": {

@@ -1,12 +1,14 @@
 """Request arguments to KnowledgeBase arguments, shared by the pages and the API.
 
-Filters are repeatable (``?industry=Banking&industry=Insurance``); blank values are
-ignored; the "like you" profile uses ``like_industry``, ``like_size`` and ``like_region``.
-Checking the values themselves is the knowledge base's job (:func:`kb.search.make_request`).
+Filters are repeatable (``?industry=Banking&industry=Insurance``); a blank value is the
+same as none; the "like you" profile uses ``like_industry``, ``like_size`` and ``like_region``.
+Checking the values themselves is the knowledge base's job (:func:`kb.search.make_request`);
+:mod:`webui.openapi` describes the same rules to API clients.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +27,16 @@ PROFILE_PARAMS: dict[str, str] = {
 }
 #: Results on a page when ``k`` is not given.
 DEFAULT_K = 10
+#: Similar cases returned when ``k`` is not given.
+SIMILAR_K = 5
 #: Orders of the browse page.
 SORTS: tuple[str, ...] = ("date", "title")
+#: The characters ``str.strip()`` removes (Unicode whitespace), as the inside of a regular
+#: expression's character class, written the same way in Python, ECMA-262 and Rust: a value
+#: of only these is blank.
+WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+_WHOLE_NUMBER = re.compile(r"([0-9]+)(?:\.0+)?")
 
 
 @dataclass(frozen=True)
@@ -57,19 +67,26 @@ class SearchArgs:
         return self.filters.get(name, ())
 
 
+def whole_number(value: str) -> int | None:
+    """The whole number a parameter holds, in ASCII digits (``5``, ``005``, and ``5.0``, which
+    JSON Schema's ``integer`` also allows), or None: ``+5``, `` 5``, ``5.5``, ``٥``, or more
+    digits than any range here needs."""
+    match = _WHOLE_NUMBER.fullmatch(value)
+    digits = (match.group(1).lstrip("0") or "0") if match else ""
+    return int(digits) if digits and len(digits) <= 18 else None
+
+
 def parse_k(value: str | None, default: int = DEFAULT_K) -> int:
-    """Read ``k``: a whole number from 1 to the most results a request may ask for.
+    """Read ``k``: a whole number (:func:`whole_number`) from 1 to the most results a request
+    may ask for; blank is the default.
 
     Raises:
         InvalidQueryError: Not a whole number, or out of range.
     """
     if value is None or not value.strip():
         return default
-    try:
-        k = int(value.strip())
-    except ValueError:
-        k = 0
-    if not 1 <= k <= MAX_RESULTS:
+    k = whole_number(value)
+    if k is None or not 1 <= k <= MAX_RESULTS:
         raise InvalidQueryError(f"k must be a whole number from 1 to {MAX_RESULTS}")
     return k
 

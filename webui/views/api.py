@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request, url_for
 
-from webui.auth import include_drafts, requires
+from webui.auth import can, include_drafts, requires
+from webui.errors import STATUS_OF
 from webui.index_status import index_status
 from webui.insights import insights_args, insights_report
 from webui.openapi import openapi_spec
-from webui.params import parse_k, search_args
+from webui.params import SIMILAR_K, parse_k, search_args
 from webui.searchlog import log_search
 from webui.stories import load_story, public_meta
 from webui.views import knowledge_base
 
 bp = Blueprint("api", __name__)
 
-#: Similar cases returned when ``k`` is not given.
-SIMILAR_K = 5
+#: The errors of an unusable index (each a 503).
+UNAVAILABLE: tuple[type[Exception], ...] = tuple(kind for kind, status in STATUS_OF if status == 503)
+#: All /healthz tells a caller who may not see why the index is unusable (no path, no count).
+NOT_READY = "not ok: there is no usable index; an administrator signed in sees why, or can run `kb index` to build it"
 
 
 @bp.get("/api/search")
@@ -66,8 +69,18 @@ def insights():
 
 @bp.get("/healthz")
 def health():
-    """Index version, counts and model, for monitoring (503 while there is no usable index)."""
-    return jsonify(knowledge_base().health())
+    """Whether the index is usable, for monitoring: ``{"status": "ok"}``, or a 503.
+
+    Only an admin (who may rebuild the index) sees the details and the reason for a 503: the
+    counts include drafts, and the ranking file and a missing index's location are server paths.
+    """
+    if can("reindex"):
+        return jsonify(knowledge_base().health())
+    try:
+        knowledge_base().health()
+    except UNAVAILABLE:
+        abort(503, description=NOT_READY)
+    return jsonify({"status": "ok"})
 
 
 @bp.get("/api/openapi.json")
