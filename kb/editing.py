@@ -7,15 +7,15 @@ file changed since the editor opened it (a concurrent edit) instead of losing ei
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kb.cases import Case, Problem
-from kb.errors import CaseExistsError, CaseFormatError, ConcurrentEditError, UserError
+from kb.errors import CaseExistsError, CaseFormatError, ConcurrentEditError, InvalidSlugError, UserError
 from kb.files import create_file, replace_file
 from kb.parser import parse_bytes
 from kb.scaffold import JOURNEY_TEMPLATE, render_case
-from kb.slugs import case_path
+from kb.slugs import case_path, is_valid_slug, read_case_id
 
 #: Front-matter fields the editor form shows, in order.
 FORM_FIELDS = ("title", "customer", "industry", "company_size", "region", "products", "roles", "tags",
@@ -56,7 +56,7 @@ class CaseForm:
             "published": case.published.isoformat() if case.published else "", "status": case.status,
             "summary": case.summary or "",
         }
-        return cls(slug=case.id, fields=fields, body=case.body, extra=dict(case.extra))
+        return cls(slug=read_case_id(case.id), fields=fields, body=case.body, extra=dict(case.extra))
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,22 @@ class CheckedForm:
 def check_form(cases_dir: Path | str, form: CaseForm) -> CheckedForm:
     """Render a form to a case file and check it by the rules of `kb validate` (nothing written).
 
+    A slug whose file is a link (see :func:`kb.slugs.case_file_problem`) is a problem of the form:
+    the editor neither reads nor writes through links.
+
     Raises:
         InvalidSlugError: the slug is not ``[a-z0-9-]+``.
     """
-    path = case_path(cases_dir, form.slug)
     text = form.text()
+    try:
+        path = case_path(cases_dir, form.slug)
+    except InvalidSlugError as exc:
+        if not is_valid_slug(form.slug):
+            raise
+        return CheckedForm(case=None, text=text, problems=[Problem(f"{form.slug}.md", 1, str(exc))])
     case, problems = parse_bytes(text.encode("utf-8"), path, f"{form.slug}.md")
+    if case is not None and case.id != form.slug:  # openAI.md, read as the case openai
+        case = replace(case, id=form.slug)
     return CheckedForm(case=case, text=text, problems=problems)
 
 
@@ -105,7 +115,8 @@ def save_case(cases_dir: Path | str, form: CaseForm, *, expected_hash: str | Non
     """Check and write a case file atomically.
 
     Args:
-        cases_dir: The cases folder; the file is CASES_DIR/SLUG.md and never anywhere else.
+        cases_dir: The cases folder; the file is CASES_DIR/SLUG.md (or the file read as that id,
+            see :func:`kb.slugs.case_path`), never a link, never anywhere else.
         form: What the editor submitted.
         expected_hash: The file's hash when the editor opened it (ignored when creating).
         create: True for a new case: refuse if the file exists.
@@ -146,6 +157,7 @@ def set_status(cases_dir: Path | str, slug: str, status: str, expected_hash: str
         raise UserError(f"status '{status}' is not one of published, draft")
     path = case_path(cases_dir, slug)
     form = CaseForm.from_case(parse_case(path))
+    form.slug = slug
     form.fields["status"] = status
     return save_case(cases_dir, form, expected_hash=expected_hash, create=False)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import KbError
+from kb.slugs import read_case_id
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class WeakMarks:
 def load_queries(path: Path | str) -> list[JudgedQuery]:
     """Read judged queries: one JSON object per line with "id", "text" and "rel".
 
+    A judged case id is read by the rule of case file names (:func:`kb.slugs.read_case_id`):
+    ``openAI`` judges the case of ``openAI.md``, indexed as ``openai``.
+
     Raises:
         KbError: naming the file and line of a malformed entry.
     """
@@ -90,7 +94,7 @@ def load_queries(path: Path | str) -> list[JudgedQuery]:
             continue
         try:
             row = json.loads(line)
-            rel = {str(k): int(v) for k, v in row.get("rel", {}).items()}
+            rel = {read_case_id(str(k)): int(v) for k, v in row.get("rel", {}).items()}
             query = JudgedQuery(id=str(row["id"]), text=str(row["text"]), rel=rel,
                                 filters=row.get("filters"))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -65,6 +65,9 @@ def index_cases(settings: Settings, *, full: bool = False, embedder: Embedder | 
                 progress=None, lock_wait: float = 0.0) -> IndexResult:
     """Index every readable case of ``settings.cases_dir``; unreadable files are skipped.
 
+    So are links and files whose name is no case id (see :func:`kb.corpus.load_corpus`):
+    nothing outside the cases folder is indexed.
+
     Args:
         settings: Where the cases and the index are, and the model.
         full: Re-embed everything instead of reusing unchanged cases.

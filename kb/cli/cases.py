@@ -18,7 +18,8 @@ def validate(paths, strict, settings):
 
     Prints one line per problem as PATH:LINE: MESSAGE and exits 1 when there is an error
     (or, with --strict, any warning). PATHS default to the cases folder; folders are
-    searched recursively.
+    searched recursively, and a link met there (to a file or a folder) is an error, as is
+    a file name that is no case id: `kb index` skips them.
 
     Example:
 

@@ -26,9 +26,12 @@ def index(full, strict, quiet, settings):
     interrupted run leaves the previous index working; when nothing changed, no version is
     written. A progress bar shows on a terminal (stderr); the last line sums up the run.
 
-    Exit codes: 0 when every case was indexed; 2 when some files could not be parsed (they
-    are listed as PATH:LINE: MESSAGE and skipped, the rest is indexed); 1 on any other
-    error, or, with --strict, when any file has a problem (nothing is built then).
+    Exit codes: 0 when every case was indexed; 2 when some files were skipped: they could
+    not be parsed, are links (kb never follows a link, in the folder or out of it) or have a
+    name that is no case id (listed as PATH:LINE: MESSAGE; the rest is indexed); 1 on any
+    other error, or, with --strict, when any file has a problem (nothing is built then).
+    A name whose only fault is capital letters (openAI.md) is indexed as its lowercase id,
+    with a warning.
 
     Example:
 

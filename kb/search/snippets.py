@@ -64,15 +64,7 @@ def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> Snip
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     stems = word_terms([text[s:e] for s, e in words])
     hits = [span for span, stem in zip(words, stems) if stem in terms]
-    start = 0
-    if len(text) > width and hits:
-        best, best_count = hits[0][0], 0
-        for anchor, _ in hits:
-            begin = max(0, anchor - width // 4)
-            count = sum(1 for s, e in hits if begin <= s and e <= begin + width)
-            if count > best_count:
-                best, best_count = begin, count
-        start = best
+    start = _best_start(hits, width) if len(text) > width and hits else 0
     end = min(len(text), start + width)
     if start > 0:  # start at a word boundary
         space = text.find(" ", start)
@@ -84,3 +76,28 @@ def make_snippet(text: str, terms: set[str], width: int = SNIPPET_CHARS) -> Snip
     spans = tuple((s - start, e - start) for s, e in hits if start <= s and e <= end)
     matched = tuple(sorted({text[s:e].lower() for s, e in hits if start <= s and e <= end}))
     return Snippet(window, spans, matched, start > 0, end < len(text))
+
+
+def _best_start(hits: list[tuple[int, int]], width: int) -> int:
+    """Where the window with the most hits begins; one pass over the hits (a sliding window).
+
+    Each hit is a candidate anchor: the window begins a quarter of its width before it and
+    counts the hits wholly inside. Hits are in text order and do not overlap, so their starts
+    and ends both increase: the hits beginning at or after a window's start are a suffix, those
+    ending by its end a prefix, and both bounds only move forward from one anchor to the next.
+    The first window with the highest count wins, exactly as when each window was counted on
+    its own; that was quadratic in the hits (a 195 kB section of one repeated query word, 39,000
+    hits, took over a minute on a story page).
+    """
+    best, best_count = hits[0][0], 0
+    first = past = 0  # hits[first:past] lie inside the current window
+    for anchor, _ in hits:
+        begin = max(0, anchor - width // 4)
+        while first < len(hits) and hits[first][0] < begin:
+            first += 1
+        while past < len(hits) and hits[past][1] <= begin + width:
+            past += 1
+        count = past - first
+        if count > best_count:
+            best, best_count = begin, count
+    return best
