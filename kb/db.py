@@ -48,6 +48,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX opens_at ON opens (at);
     CREATE INDEX opens_search ON opens (search_id);
     """,
+    # Vectors of the weak search wordings the insights group (kb.insights), so a wording is
+    # embedded once per model; keyed by model and normalized wording, no user. Pruned with the log.
+    """
+    CREATE TABLE query_vectors (
+        model TEXT NOT NULL,
+        query TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        used_at REAL NOT NULL,
+        PRIMARY KEY (model, query)
+    ) WITHOUT ROWID;
+    CREATE INDEX query_vectors_used ON query_vectors (used_at);
+    """,
 ]
 
 

@@ -5,6 +5,12 @@ Pure functions over the search log (:mod:`kb.searchlog`), the index's case metad
 (``version.doc_meta``) and, for grouping searches by meaning, the embedding model. Each
 returns plain dataclasses (with ``to_dict()``) that a CLI table, a template and JSON can all
 use; :func:`build_report` runs them all. See docs/insights.md for what each section means.
+
+The work of a report is bounded whatever the size of the log: the log is counted in SQL
+(per query text and user, per day, per case), at most :data:`MAX_GROUPED_QUERIES` distinct
+weak wordings are grouped, each wording is embedded once per model (:class:`CachedEmbedder`,
+vectors kept in the database), and :class:`ReportCache` reuses a finished report until the
+log or the index changes.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import sqlite3
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -21,15 +29,21 @@ from typing import Any
 import numpy as np
 
 from kb.cases import SIZE_BANDS
-from kb.searchlog import DEMO_USER, LoggedOpen, LoggedSearch, SearchLog, whole_number_setting, iso_time
+from kb.searchlog import (DEMO_USER, LoggedOpen, LoggedSearch, QueryTally, SearchLog, iso_time,
+                          whole_number_setting)
 from kb.stages import STAGES
 
 #: Months after which a published story counts as stale when KB_STALE_MONTHS is not set.
 DEFAULT_STALE_MONTHS = 24
 #: Two groups of weak searches merge while their average cosine similarity is at least this.
 GROUP_SIMILARITY = 0.45
-#: Most distinct weak queries grouped (the most recent ones); keeps grouping under a second.
-MAX_GROUPED_QUERIES = 1500
+#: Most distinct weak wordings grouped (the most frequent ones): bounds the embedding and
+#: the clustering of a report, however many searches were logged.
+MAX_GROUPED_QUERIES = 400
+#: Finished reports a :class:`ReportCache` keeps, and for how many seconds at most (the
+#: period's start and "today" move on; a new search or index version replaces it at once).
+REPORT_CACHE_SIZE = 16
+REPORT_MAX_AGE = 300.0
 #: Label of a missing attribute in the coverage tables.
 NOT_SET = "(not set)"
 
@@ -81,25 +95,60 @@ class TopSearch:
         return asdict(self)
 
 
-def top_searches(searches: Iterable[LoggedSearch], limit: int = 20) -> list[TopSearch]:
-    """The most frequent searches, most frequent first (ties: most recent first)."""
-    groups: dict[str, list[LoggedSearch]] = {}
+def tally(searches: Iterable[LoggedSearch | QueryTally]) -> list[QueryTally]:
+    """Searches counted per query text and user, as :meth:`SearchLog.tallies` counts them in
+    SQL (tallies given are kept as they are)."""
+    tallies: list[QueryTally] = []
+    rows: dict[tuple[str, str | None], dict[str, Any]] = {}
     for search in searches:
-        groups.setdefault(normalize_query(search.query), []).append(search)
-    rows = []
-    for items in groups.values():
-        last = max(items, key=lambda s: (s.at, s.id))
-        rows.append((last.at, TopSearch(text=_wording(items), count=len(items), weak=sum(s.weak for s in items),
-                                        users=len({s.user for s in items if s.user}), last_seen=last.time)))
+        if isinstance(search, QueryTally):
+            tallies.append(search)
+            continue
+        last = (search.at, search.id)
+        row = rows.setdefault((search.query, search.user), {"count": 0, "weak": 0, "last": last, "last_weak": None})
+        row["count"] += 1
+        row["last"] = max(row["last"], last)
+        if search.weak:
+            row["weak"] += 1
+            row["last_weak"] = last if row["last_weak"] is None else max(row["last_weak"], last)
+    tallies.extend(QueryTally(query, user, row["count"], row["weak"], *row["last"], *(row["last_weak"] or (None, None)))
+                   for (query, user), row in rows.items())
+    return tallies
+
+
+def top_searches(searches: Iterable[LoggedSearch | QueryTally], limit: int = 20) -> list[TopSearch]:
+    """The most frequent searches, most frequent first (ties: most recent first).
+
+    Args:
+        searches: Logged searches, or their tallies (:meth:`SearchLog.tallies`).
+    """
+    groups: dict[str, list[QueryTally]] = {}
+    for item in tally(searches):
+        groups.setdefault(normalize_query(item.query), []).append(item)
+    ranked = sorted(((sum(t.count for t in items), max(t.last_at for t in items), items) for items in groups.values()),
+                    key=lambda row: (-row[0], -row[1]))
+    if limit <= 0:
+        return []
+    cut = min(limit, len(ranked))  # the rows to show, and those tied with the last one (the wording decides)
+    while cut < len(ranked) and ranked[cut][:2] == ranked[limit - 1][:2]:
+        cut += 1
+    rows = [(last, TopSearch(text=_wording(items), count=count, weak=sum(t.weak for t in items),
+                             users=len({t.user for t in items if t.user}), last_seen=iso_time(last)))
+            for count, last, items in ranked[:cut]]
     rows.sort(key=lambda row: (-row[1].count, -row[0], row[1].text))
     return [row for _, row in rows[:limit]]
 
 
-def _wording(items: Sequence[LoggedSearch]) -> str:
-    """The wording typed most often (ties: the most recent)."""
-    counts = Counter(s.query for s in items)
-    latest = {s.query: (s.at, s.id) for s in sorted(items, key=lambda s: (s.at, s.id))}
-    return max(counts, key=lambda text: (counts[text], latest[text]))
+def _wording(items: Sequence[QueryTally], weak: bool = False) -> str:
+    """The wording typed most often (ties: the most recent), of the weak searches only when ``weak``."""
+    counts: Counter[str] = Counter()
+    latest: dict[str, tuple] = {}
+    for t in items:
+        counts[t.query] += t.weak if weak else t.count
+        last = (t.last_weak_at, t.last_weak_id) if weak else (t.last_at, t.last_id)
+        if last[0] is not None:
+            latest[t.query] = max(latest.get(t.query, last), last)
+    return max((text for text in counts if counts[text]), key=lambda text: (counts[text], latest[text]))
 
 
 # -- what they don't find ----------------------------------------------------------------
@@ -132,100 +181,155 @@ class WeakGroup:
         return asdict(self)
 
 
-def weak_groups(searches: Iterable[LoggedSearch], embedder, version=None,
-                threshold: float = GROUP_SIMILARITY, max_queries: int = MAX_GROUPED_QUERIES) -> list[WeakGroup]:
+def weak_groups(searches: Iterable[LoggedSearch | QueryTally], embedder, version=None,
+                threshold: float = GROUP_SIMILARITY, max_queries: int = MAX_GROUPED_QUERIES,
+                limit: int | None = None) -> list[WeakGroup]:
     """Group the searches that found no strong match by meaning, largest group first.
 
-    The distinct weak wordings are embedded with the search model and grouped by
-    average-linkage agglomerative clustering on cosine similarity: the two closest groups
-    merge while their average pairwise similarity is at least ``threshold``. This was chosen
-    over k-means (``faiss.Kmeans``) because the number of missing stories is what we want to
-    learn, not something to pick in advance; because a one-off search stays on its own
-    instead of being forced into the nearest group; and because it has no random start, so
-    the same log always gives the same groups. Average linkage (rather than single linkage)
-    keeps a chain of loosely related searches from collapsing into one group. The
-    similarity matrix is n x n, so only the most recent ``max_queries`` distinct wordings
-    are grouped.
+    The distinct weak wordings (normalized as :func:`normalize_query` counts them) are
+    embedded with the search model and grouped by average-linkage agglomerative clustering
+    on cosine similarity (:func:`cluster_vectors`): the two closest groups merge while their
+    average pairwise similarity is at least ``threshold``. This was chosen over k-means
+    (``faiss.Kmeans``) because the number of missing stories is what we want to learn, not
+    something to pick in advance; because a one-off search stays on its own instead of being
+    forced into the nearest group; and because it has no random start, so the same log
+    always gives the same groups. Average linkage (rather than single linkage) keeps a chain
+    of loosely related searches from collapsing into one group. Clustering is quadratic in
+    the wordings, so only the ``max_queries`` most frequent distinct wordings (ties: the most
+    recent) are grouped: a flood of one-off wordings cannot make a report slower.
 
     Args:
-        searches: Logged searches; only the weak ones are used.
-        embedder: An :class:`indexer.Embedder` (``encode`` returns normalized rows).
+        searches: Logged searches or their tallies (:meth:`SearchLog.tallies`); only the
+            weak ones are used.
+        embedder: Has ``encode(texts)`` returning normalized rows: an :class:`indexer.Embedder`,
+            or a :class:`CachedEmbedder` over one.
         version: The live :class:`indexer.IndexVersion`, to name the nearest existing story.
         threshold: Least average cosine similarity within a group.
         max_queries: Most distinct wordings grouped.
+        limit: Most groups returned (and looked up in the index); None returns them all.
     """
-    by_text: dict[str, list[LoggedSearch]] = {}
-    for search in searches:
-        if search.weak:
-            by_text.setdefault(normalize_query(search.query), []).append(search)
+    by_text: dict[str, list[QueryTally]] = {}
+    for item in tally(searches):
+        if item.weak:
+            by_text.setdefault(normalize_query(item.query), []).append(item)
     if not by_text:
         return []
-    recent = sorted(by_text, key=lambda key: max(s.at for s in by_text[key]), reverse=True)[:max_queries]
-    keys = sorted(recent)
-    wording = {key: _wording(by_text[key]) for key in keys}
-    vectors = np.asarray(embedder.encode([wording[key] for key in keys]), dtype=np.float32)
-    clusters = _average_linkage(vectors, threshold)
+    size = {key: sum(t.weak for t in items) for key, items in by_text.items()}
+    latest = {key: max((t.last_weak_at, t.last_weak_id) for t in items) for key, items in by_text.items()}
+    chosen = sorted(by_text, key=lambda key: (-size[key], -latest[key][0], -latest[key][1], key))[:max_queries]
+    keys = sorted(chosen)
+    vectors = np.asarray(embedder.encode(keys), dtype=np.float32)
 
-    groups = []
-    for members in clusters:
+    found = []
+    for members in cluster_vectors(vectors, threshold):
         centre = vectors[members].mean(axis=0)
         centre /= np.linalg.norm(centre) or 1.0
         order = sorted(members, key=lambda m: (-float(vectors[m] @ centre), keys[m]))
-        items = [s for m in members for s in by_text[keys[m]]]
-        last = max(items, key=lambda s: (s.at, s.id))
-        groups.append(WeakGroup(
-            size=len(items), queries=len(members), example=wording[keys[order[0]]],
-            examples=[wording[keys[m]] for m in order[1:5]], users=len({s.user for s in items if s.user}),
-            last_seen=last.time, nearest_case=_nearest_case(version, centre)))
-    groups.sort(key=lambda g: (-g.size, -g.queries, g.example.casefold()))
-    return groups
+        items = [t for m in members for t in by_text[keys[m]]]
+        wordings = [_wording(by_text[keys[m]], weak=True) for m in order]
+        found.append((centre, {
+            "size": sum(size[keys[m]] for m in members), "queries": len(members), "example": wordings[0],
+            "examples": wordings[1:5], "users": len({t.user for t in items if t.user}),
+            "last_seen": iso_time(max(t.last_weak_at for t in items if t.last_weak_at is not None))}))
+    found.sort(key=lambda g: (-g[1]["size"], -g[1]["queries"], g[1]["example"].casefold()))
+    published = _published_passages(version)
+    return [WeakGroup(**group, nearest_case=_nearest_case(version, centre, published))
+            for centre, group in found[:limit]]
 
 
-def _average_linkage(vectors: np.ndarray, threshold: float) -> list[list[int]]:
-    """Clusters (lists of row numbers, each sorted) of unit vectors by average-linkage on cosine.
+def cluster_vectors(vectors: np.ndarray, threshold: float = GROUP_SIMILARITY) -> list[list[int]]:
+    """Clusters (lists of row numbers, each sorted, in order of their first row) of unit
+    vectors by average linkage on cosine similarity: clusters merge while the average
+    similarity between their members is at least ``threshold``.
 
-    Deterministic: ties go to the lowest row numbers.
+    scipy's hierarchical clustering (``linkage(method="average")`` cut with ``fcluster`` at
+    the cosine distance ``1 - threshold``); deterministic for the same rows in the same order.
     """
+    from scipy.cluster.hierarchy import fcluster, linkage  # imported when there is something to group
+    from scipy.spatial.distance import pdist
+
     n = len(vectors)
-    if n == 1:
-        return [[0]]
-    sims = (vectors @ vectors.T).astype(np.float64)
-    np.fill_diagonal(sims, -np.inf)
-    sizes = np.ones(n)
-    members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    while len(members) > 1:
-        flat = int(np.argmax(sims))
-        i, j = divmod(flat, n)
-        if sims[i, j] < threshold:
-            break
-        i, j = min(i, j), max(i, j)
-        merged = (sizes[i] * sims[i] + sizes[j] * sims[j]) / (sizes[i] + sizes[j])
-        sims[i, :] = merged
-        sims[:, i] = merged
-        sims[i, i] = -np.inf
-        sims[j, :] = -np.inf
-        sims[:, j] = -np.inf
-        sizes[i] += sizes[j]
-        members[i].extend(members.pop(j))
-    return [sorted(group) for group in members.values()]
+    if n <= 1:
+        return [[0]] if n else []
+    distances = pdist(np.asarray(vectors, dtype=np.float64), "cosine")
+    distances = np.clip(np.nan_to_num(distances, nan=1.0), 0.0, 2.0)  # a zero row is unrelated to all
+    labels = fcluster(linkage(distances, method="average"), t=1.0 - threshold, criterion="distance")
+    clusters: dict[int, list[int]] = {}
+    for row, label in enumerate(labels.tolist()):
+        clusters.setdefault(label, []).append(row)
+    return list(clusters.values())
 
 
-def _nearest_case(version, centre: np.ndarray) -> dict[str, Any] | None:
-    """The published story whose best passage is closest to a vector."""
+def _published_passages(version) -> np.ndarray | None:
+    """The passage numbers of published stories, or None when every story is published."""
     if version is None or not len(version.passages):
         return None
-    sims = version.vectors @ centre
-    best: dict[int, float] = {}
-    for passage, doc in enumerate(version.passage_doc.tolist()):
-        if sims[passage] > best.get(doc, -np.inf):
-            best[doc] = float(sims[passage])
-    candidates = [(score, version.doc_ids[doc]) for doc, score in best.items()
-                  if version.doc_meta[version.doc_ids[doc]].get("status") != "draft"]
-    if not candidates:
+    published = np.array([version.doc_meta[doc_id].get("status") != "draft" for doc_id in version.doc_ids])
+    return None if published.all() else np.flatnonzero(published[version.passage_doc])
+
+
+def _nearest_case(version, centre: np.ndarray, published: np.ndarray | None) -> dict[str, Any] | None:
+    """The published story whose best passage is closest to a vector, found by the index's
+    own vector search (``version.dense``) among the published passages."""
+    if version is None or not len(version.passages):
         return None
-    score, case_id = min(candidates, key=lambda c: (-c[0], c[1]))
+    passages, scores = version.dense.search(centre, 1, published)
+    if not len(passages):
+        return None
+    case_id = version.doc_ids[int(version.passage_doc[passages[0]])]
     return {"id": case_id, "title": version.doc_meta[case_id].get("title") or case_id,
-            "similarity": round(score, 3)}
+            "similarity": round(float(scores[0]), 3)}
+
+
+class CachedEmbedder:
+    """An embedder whose vectors are kept in the search log's database (table
+    ``query_vectors``), keyed by the model's name and the text: a wording is embedded once per
+    model, however many reports group it.
+
+    Args:
+        log: The search log (its database holds the cache).
+        embedder: Has ``encode(texts)``; its ``name`` keys the cache (without one, nothing
+            is cached).
+        model: The cache key of the model, instead of ``embedder.name``.
+    """
+
+    def __init__(self, log: SearchLog, embedder, model: str | None = None):
+        self.log = log
+        self.embedder = embedder
+        self.model = model or getattr(embedder, "name", None)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalized float32 rows, one per text; only texts never embedded reach the model."""
+        texts = list(texts)
+        if not self.model or not texts:
+            return np.asarray(self.embedder.encode(texts), dtype=np.float32)
+        vectors = self._cached(texts)
+        missing = [text for text in dict.fromkeys(texts) if text not in vectors]
+        if missing:
+            new = np.asarray(self.embedder.encode(missing), dtype=np.float32)
+            if vectors and new.shape[1] != len(next(iter(vectors.values()))):
+                # Cached by a model of another size under the same name: the model changed.
+                vectors, missing = {}, list(dict.fromkeys(texts))
+                new = np.asarray(self.embedder.encode(missing), dtype=np.float32)
+            fresh = dict(zip(missing, new))
+            self._store(fresh)
+            vectors.update(fresh)
+        return np.stack([vectors[text] for text in texts]).astype(np.float32, copy=False)
+
+    def _cached(self, texts: list[str]) -> dict[str, np.ndarray]:
+        try:
+            cached = self.log.cached_vectors(self.model, texts)
+        except sqlite3.OperationalError:  # e.g. locked for long: it is only a cache, embed instead
+            return {}
+        vectors = {text: np.frombuffer(blob, dtype="<f4") for text, blob in cached.items()}
+        return vectors if len({len(v) for v in vectors.values()}) <= 1 else {}
+
+    def _store(self, vectors: Mapping[str, np.ndarray]) -> None:
+        try:
+            self.log.store_vectors(self.model, {text: np.asarray(v, dtype="<f4").tobytes()
+                                                for text, v in vectors.items()})
+        except sqlite3.OperationalError:
+            pass  # a cache: this report has its vectors, the next one embeds them again
 
 
 # -- which stories exist -----------------------------------------------------------------
@@ -393,18 +497,22 @@ class Activity:
 def case_activity(doc_meta: Mapping[str, Mapping[str, Any]], searches: Iterable[LoggedSearch],
                   opens: Iterable[LoggedOpen], limit: int = 10) -> Activity:
     """Count, for each published story, the searches that showed it and the times it was opened."""
-    cases = published_cases(doc_meta)
     shown: Counter[str] = Counter()
     for search in searches:
         shown.update({case_id for case_id, _ in search.results})
-    opened: Counter[str] = Counter()
-    from_search: Counter[str] = Counter()
+    opened: dict[str, tuple[int, int]] = {}
     for item in opens:
-        opened[item.case_id] += 1
-        if item.search_id is not None:
-            from_search[item.case_id] += 1
-    rows = [CaseActivity(case_id, meta.get("title") or case_id, shown[case_id], opened[case_id],
-                         from_search[case_id]) for case_id, meta in cases.items()]
+        count, from_search = opened.get(item.case_id, (0, 0))
+        opened[item.case_id] = (count + 1, from_search + (item.search_id is not None))
+    return activity(doc_meta, shown, opened, limit)
+
+
+def activity(doc_meta: Mapping[str, Mapping[str, Any]], shown: Mapping[str, int],
+             opened: Mapping[str, tuple[int, int]], limit: int = 10) -> Activity:
+    """The use of each published story from counts (:meth:`SearchLog.shown_counts`,
+    :meth:`SearchLog.open_counts`): searches that showed it; opens, and opens from a search."""
+    rows = [CaseActivity(case_id, meta.get("title") or case_id, shown.get(case_id, 0), *opened.get(case_id, (0, 0)))
+            for case_id, meta in published_cases(doc_meta).items()]
     most = sorted((r for r in rows if r.opened), key=lambda r: (-r.opened, -r.shown, r.id))[:limit]
     return Activity(never_shown=[r for r in rows if not r.shown],
                     never_opened=sorted((r for r in rows if not r.opened), key=lambda r: (-r.shown, r.id)),
@@ -441,12 +549,17 @@ def timeline(searches: Iterable[LoggedSearch], today: dt.date, start: dt.date | 
     Returns:
         The bucket used and the buckets, oldest first.
     """
-    days = Counter()
-    weak = Counter()
+    days: dict[dt.date, tuple[int, int]] = {}
     for search in searches:
         day = dt.datetime.fromtimestamp(search.at, dt.timezone.utc).date()
-        days[day] += 1
-        weak[day] += int(search.weak)
+        count, weak = days.get(day, (0, 0))
+        days[day] = (count + 1, weak + int(search.weak))
+    return timeline_of_days(days, today, start, bucket)
+
+
+def timeline_of_days(days: Mapping[dt.date, tuple[int, int]], today: dt.date, start: dt.date | None = None,
+                     bucket: str = "auto") -> tuple[str, list[TimeBucket]]:
+    """:func:`timeline` from (searches, weak searches) per day (:meth:`SearchLog.daily_counts`)."""
     if start is None:
         if not days:
             return ("day" if bucket == "auto" else bucket), []
@@ -463,9 +576,9 @@ def timeline(searches: Iterable[LoggedSearch], today: dt.date, start: dt.date | 
     step = dt.timedelta(days=1 if bucket == "day" else 7)
     totals: Counter[dt.date] = Counter()
     weak_totals: Counter[dt.date] = Counter()
-    for day, count in days.items():
+    for day, (count, weak) in days.items():
         totals[key(day)] += count
-        weak_totals[key(day)] += weak[day]
+        weak_totals[key(day)] += weak
     out = []
     current = key(start)
     while current <= key(today):
@@ -511,42 +624,98 @@ class InsightsReport:
 
 
 def build_report(log: SearchLog, version, embedder, now: float | None = None, since_days: int | None = None,
-                 months: int | None = None, top: int = 20) -> InsightsReport:
+                 months: int | None = None, top: int = 20, max_queries: int = MAX_GROUPED_QUERIES) -> InsightsReport:
     """Compute every insight over the log (optionally the last ``since_days`` days only).
+
+    The log is counted in SQL (per query text and user, per day, per case); the wordings
+    grouped are embedded through a :class:`CachedEmbedder`, so a report embeds only the
+    wordings no report has embedded before, at most ``max_queries``.
 
     Args:
         log: The search log.
         version: The live index version (``KnowledgeBase.version``): case metadata and vectors.
-        embedder: The model, to group weak searches by meaning (only used when there are some).
+        embedder: The model, to group weak searches by meaning (only used for wordings not
+            cached yet); its ``name`` keys the cache.
         now: The current time in seconds (default: now).
         since_days: Only searches and opens of the last this many days.
         months: Stale after this many months (default ``KB_STALE_MONTHS``, 24).
         top: Rows in the top-searches, weak-groups and most-opened lists.
+        max_queries: Most distinct weak wordings grouped (the most frequent).
     """
     now = time.time() if now is None else now
     months = stale_months() if months is None else months
     today = dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
     since = None if since_days is None else now - since_days * _DAY
-    searches = list(log.searches(since))
-    opens = list(log.opens(since))
+    tallies = log.tallies(since)
+    opened = log.open_counts(since)
     stale, undated = stale_cases(version.doc_meta, months, today)
-    bucket, buckets = timeline(searches, today,
-                               start=None if since is None else dt.datetime.fromtimestamp(since, dt.timezone.utc).date())
-    weak = sum(s.weak for s in searches)
-    totals = {"searches": len(searches), "weak": weak, "strong": len(searches) - weak, "opens": len(opens),
-              "users": len({s.user for s in searches if s.user}),
+    bucket, buckets = timeline_of_days(
+        log.daily_counts(since), today,
+        start=None if since is None else dt.datetime.fromtimestamp(since, dt.timezone.utc).date())
+    searches = sum(t.count for t in tallies)
+    weak = sum(t.weak for t in tallies)
+    totals = {"searches": searches, "weak": weak, "strong": searches - weak,
+              "opens": sum(count for count, _ in opened.values()),
+              "users": len({t.user for t in tallies if t.user}),
               "cases": len(published_cases(version.doc_meta))}
     notes = []
     if not searches:
         notes.append("no searches logged yet: they are logged as sellers search "
                       "(`kb insights seed-demo` fills the log with demo searches)")
-    groups = weak_groups(searches, embedder, version)
+    wordings = len({normalize_query(t.query) for t in tallies if t.weak})
+    if wordings > max_queries:
+        notes.append(f"stories to write next: the {max_queries} most frequent of the {wordings} different "
+                     "wordings with no strong match are grouped")
+    groups = weak_groups(tallies, CachedEmbedder(log, embedder), version, max_queries=max_queries, limit=top)
     return InsightsReport(
         generated_at=iso_time(now), since=None if since is None else iso_time(since), totals=totals,
-        top_searches=top_searches(searches, top), weak_groups=groups[:top],
+        top_searches=top_searches(tallies, top), weak_groups=groups,
         coverage=coverage_tables(version.doc_meta), stale_months=months, stale=stale, undated=undated,
-        activity=case_activity(version.doc_meta, searches, opens, top), bucket=bucket, timeline=buckets,
-        demo_rows=sum(1 for s in searches if s.user == DEMO_USER), notes=notes)
+        activity=activity(version.doc_meta, log.shown_counts(since), opened, top), bucket=bucket,
+        timeline=buckets, demo_rows=sum(t.count for t in tallies if t.user == DEMO_USER), notes=notes)
+
+
+class ReportCache:
+    """Finished reports, reused while nothing they count has changed.
+
+    A report is keyed on the log's state (:meth:`SearchLog.state`: any search or open added
+    or deleted changes it), the index version, the model and the question (period, stale
+    months, rows); it is reused for at most ``max_age`` seconds, since the period's start and
+    "today" move on. Reports are built one at a time: a second load of the same report waits
+    for the first and reuses it, and loads at once cannot multiply the work. Kept in this
+    process's memory, at most ``size`` reports.
+
+    Args:
+        size: Reports kept (the least recently used go first).
+        max_age: Seconds a report is reused at most.
+        clock: Returns the current time in seconds (injectable for tests).
+    """
+
+    def __init__(self, size: int = REPORT_CACHE_SIZE, max_age: float = REPORT_MAX_AGE, clock=time.time):
+        self.size = size
+        self.max_age = max_age
+        self._clock = clock
+        self._reports: OrderedDict[tuple, tuple[float, InsightsReport]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def report(self, log: SearchLog, version, embedder, since_days: int | None = None, months: int | None = None,
+               top: int = 20) -> InsightsReport:
+        """The report :func:`build_report` would return now, from the cache when it still holds."""
+        months = stale_months() if months is None else months
+        with self._lock:
+            now = self._clock()
+            key = (str(log.path), log.state(), getattr(version, "name", id(version)),
+                   getattr(embedder, "name", None), since_days, months, top)
+            cached = self._reports.get(key)
+            if cached is not None and 0 <= now - cached[0] < self.max_age:
+                self._reports.move_to_end(key)
+                return cached[1]
+            report = build_report(log, version, embedder, now=now, since_days=since_days, months=months, top=top)
+            self._reports[key] = (now, report)
+            self._reports.move_to_end(key)
+            while len(self._reports) > self.size:
+                self._reports.popitem(last=False)
+            return report
 
 
 # -- demo --------------------------------------------------------------------------------
@@ -613,8 +782,9 @@ def seed_demo(log: SearchLog, base, count: int = 200, days: int = 60, seed: int 
 
 
 __all__ = [
-    "Activity", "CaseActivity", "CoverageTable", "DEMO_SITUATIONS", "InsightsReport", "StaleCase", "TimeBucket",
-    "TopSearch", "WeakGroup", "build_report", "case_activity", "coverage", "coverage_tables", "months_between",
-    "normalize_query", "published_cases", "seed_demo", "stale_cases", "stale_months", "timeline",
+    "Activity", "CachedEmbedder", "CaseActivity", "CoverageTable", "DEMO_SITUATIONS", "InsightsReport",
+    "ReportCache", "StaleCase", "TimeBucket", "TopSearch", "WeakGroup", "activity", "build_report",
+    "case_activity", "cluster_vectors", "coverage", "coverage_tables", "months_between", "normalize_query",
+    "published_cases", "seed_demo", "stale_cases", "stale_months", "tally", "timeline", "timeline_of_days",
     "top_searches", "weak_groups",
 ]

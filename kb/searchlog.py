@@ -3,13 +3,18 @@
 Kept in the SQLite database (tables ``searches`` and ``opens``). A row holds the query text,
 the filters and "like you" profile, the top results with their scores, whether the search
 found only weak matches, and the time; the user name is kept when someone was signed in.
-Nothing else about the person is stored: no IP address, no user agent. Query embeddings are
-not stored either: insights compute them when asked, so the log stays small and survives a
-change of model.
+Nothing else about the person is stored: no IP address, no user agent. A search's embedding
+is not stored with it either; insights embed the distinct weak wordings they group and cache
+those vectors (table ``query_vectors``, keyed by model and wording, no user), so the log
+survives a change of model and a wording is embedded once.
 
 Rows older than the retention period (``KB_LOG_RETENTION_DAYS``, default 180; 0 keeps them
-forever) are deleted by ``kb insights prune`` and, at most once an hour per process, while
-recording.
+forever), and cached vectors no report used in that period, are deleted by ``kb insights
+prune`` and, at most once an hour per process, while recording.
+
+The web layer logs at most ``KB_LOG_SEARCHES_PER_MINUTE`` searches (and as many opens) per
+client and minute (:class:`RateLimiter`), so one client cannot fill the log and, through it, the
+work of the insights report.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import csv
 import datetime as dt
 import json
 import os
+import threading
 import time
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +47,15 @@ PRUNE_EVERY = 3600
 OPEN_DEDUP_SECONDS = 30 * 60
 #: The user name of rows written by ``kb insights seed-demo``.
 DEMO_USER = "demo"
+#: Searches (and, separately, story opens) logged per client and minute when
+#: KB_LOG_SEARCHES_PER_MINUTE is not set; beyond it a search is answered but not logged.
+DEFAULT_SEARCHES_PER_MINUTE = 30
+#: Clients a :class:`RateLimiter` keeps track of at most (its memory bound).
+MAX_TRACKED_CLIENTS = 10_000
+#: Cached query vectors kept at most (least recently used go first); about 1.5 KB each.
+MAX_CACHED_VECTORS = 20_000
+#: Seconds between refreshes of a cached vector's "last used" time (fewer writes on reads).
+VECTOR_TOUCH_SECONDS = 86400.0
 
 #: Columns of :meth:`SearchLog.export_csv`, in order.
 CSV_COLUMNS = ("id", "time", "user", "query", "filters", "profile", "mode", "weak", "result_ids",
@@ -58,6 +74,16 @@ def retention_days(environ: Mapping[str, str] | None = None) -> int:
     """
     environ = os.environ if environ is None else environ
     return whole_number_setting(environ, "KB_LOG_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
+
+
+def searches_per_minute(environ: Mapping[str, str] | None = None) -> int:
+    """Searches logged per client and minute: ``KB_LOG_SEARCHES_PER_MINUTE`` (0 = no limit), default 30.
+
+    Raises:
+        ConfigError: The variable is not a whole number, 0 or more.
+    """
+    environ = os.environ if environ is None else environ
+    return whole_number_setting(environ, "KB_LOG_SEARCHES_PER_MINUTE", DEFAULT_SEARCHES_PER_MINUTE)
 
 
 def whole_number_setting(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -115,6 +141,29 @@ class LoggedOpen:
     search_id: int | None
     case_id: str
     user: str | None
+
+
+@dataclass(frozen=True)
+class QueryTally:
+    """The searches of one query text (as logged) by one user in a period, counted in SQL:
+    what the frequent searches and the stories to write next are computed from.
+
+    Attributes:
+        user: The signed-in user, or None for anonymous searches.
+        count: Searches of this text by this user.
+        weak: Of those, the searches with no strong match.
+        last_at, last_id: Time and largest id of the last of them.
+        last_weak_at, last_weak_id: The same for the weak ones (None when none was weak).
+    """
+
+    query: str
+    user: str | None
+    count: int
+    weak: int
+    last_at: float
+    last_id: int
+    last_weak_at: float | None = None
+    last_weak_id: int | None = None
 
 
 class SearchLog(DatabaseStore):
@@ -224,6 +273,7 @@ class SearchLog(DatabaseStore):
         def delete(db):
             searches = db.execute("DELETE FROM searches WHERE at < ?", (cutoff,)).rowcount
             opens = db.execute("DELETE FROM opens WHERE at < ?", (cutoff,)).rowcount
+            db.execute("DELETE FROM query_vectors WHERE used_at < ?", (cutoff,))  # no report used them
             return searches, opens
 
         return transaction(self.db, delete)
@@ -268,6 +318,82 @@ class SearchLog(DatabaseStore):
             yield LoggedOpen(id=row["id"], at=row["at"], search_id=row["search_id"], case_id=row["case_id"],
                              user=row["user"])
 
+    def tallies(self, since: float | None = None) -> list[QueryTally]:
+        """The searches at or after ``since`` counted per query text and user, in one SQL
+        pass: the insights' Python work grows with distinct texts, not with searches."""
+        rows = self.db.execute(
+            "SELECT query, user, COUNT(*), SUM(weak), MAX(at), MAX(id), MAX(CASE WHEN weak = 1 THEN at END), "
+            "MAX(CASE WHEN weak = 1 THEN id END) FROM searches WHERE at >= ? GROUP BY query, user",
+            (since or 0.0,))
+        return [QueryTally(*row) for row in rows]
+
+    def daily_counts(self, since: float | None = None) -> dict[dt.date, tuple[int, int]]:
+        """Searches, and of them weak ones, per UTC day, at or after ``since``."""
+        epoch = dt.date(1970, 1, 1)
+        rows = self.db.execute("SELECT CAST(at / 86400 AS INTEGER) AS day, COUNT(*), SUM(weak) FROM searches "
+                               "WHERE at >= ? GROUP BY day", (since or 0.0,))
+        return {epoch + dt.timedelta(days=day): (count, weak) for day, count, weak in rows}
+
+    def shown_counts(self, since: float | None = None) -> Counter[str]:
+        """How many searches at or after ``since`` had each case among their logged results.
+
+        Reads only the results column (parsing it here is faster than SQLite's json_each).
+        """
+        shown: Counter[str] = Counter()
+        for (results,) in self.db.execute("SELECT results FROM searches WHERE at >= ?", (since or 0.0,)):
+            shown.update({case_id for case_id, _ in json.loads(results)})
+        return shown
+
+    def open_counts(self, since: float | None = None) -> dict[str, tuple[int, int]]:
+        """Per case: the opens at or after ``since``, and how many of them came from a search."""
+        rows = self.db.execute("SELECT case_id, COUNT(*), COUNT(search_id) FROM opens WHERE at >= ? "
+                               "GROUP BY case_id", (since or 0.0,))
+        return {case_id: (opened, from_search) for case_id, opened, from_search in rows}
+
+    def state(self) -> tuple:
+        """A value that changes whenever searches or opens are added or deleted (what a cached
+        report is keyed on); a few index lookups and counts."""
+        searches = tuple(self.db.execute("SELECT COUNT(*), MAX(id), MAX(at) FROM searches").fetchone())
+        opens = tuple(self.db.execute("SELECT COUNT(*), MAX(id), MAX(at) FROM opens").fetchone())
+        return searches + opens
+
+    # -- cached vectors of the grouped wordings -----------------------------------------
+
+    def cached_vectors(self, model: str, texts: Sequence[str]) -> dict[str, bytes]:
+        """The cached vectors (float32 bytes) of those texts under a model, by text.
+
+        The ones found are marked as used (at most once a day each, to keep reads from writing).
+        """
+        if not texts:
+            return {}
+        wanted = _json(list(texts))
+        found = {text: bytes(vector) for text, vector in self.db.execute(
+            "SELECT query, vector FROM query_vectors WHERE model = ? AND query IN (SELECT value FROM json_each(?))",
+            (model, wanted))}
+        if found:
+            now = self._clock()
+            self.db.execute("UPDATE query_vectors SET used_at = ? WHERE model = ? AND used_at < ? "
+                            "AND query IN (SELECT value FROM json_each(?))",
+                            (now, model, now - VECTOR_TOUCH_SECONDS, _json(list(found))))
+        return found
+
+    def store_vectors(self, model: str, vectors: Mapping[str, bytes]) -> None:
+        """Cache vectors (float32 bytes) of texts under a model; beyond :data:`MAX_CACHED_VECTORS`
+        the least recently used are dropped."""
+        if not vectors:
+            return
+        now = self._clock()
+
+        def store(db):
+            db.executemany("INSERT OR REPLACE INTO query_vectors (model, query, vector, used_at) VALUES (?, ?, ?, ?)",
+                           [(model, text, vector, now) for text, vector in vectors.items()])
+            extra = db.execute("SELECT COUNT(*) FROM query_vectors").fetchone()[0] - MAX_CACHED_VECTORS
+            if extra > 0:
+                db.execute("DELETE FROM query_vectors WHERE (model, query) IN "
+                           "(SELECT model, query FROM query_vectors ORDER BY used_at LIMIT ?)", (extra,))
+
+        transaction(self.db, store)
+
     def counts(self) -> dict[str, int]:
         """How many searches (and of them weak) and opens the log holds."""
         searches, weak = self.db.execute("SELECT COUNT(*), COALESCE(SUM(weak), 0) FROM searches").fetchone()
@@ -295,6 +421,66 @@ class SearchLog(DatabaseStore):
             ])
             count += 1
         return count
+
+class RateLimiter:
+    """At most ``limit`` events per client in any ``window`` seconds (0 = no limit).
+
+    Kept in this process's memory: with several worker processes each counts on its own, so
+    a client may get up to workers x limit. The memory is bounded: at most ``max_clients``
+    clients are tracked, each with at most ``limit`` times. When the table is full, the
+    clients seen least recently that had no event in the last window are forgotten; when
+    every tracked client is still active, a new client is refused until one goes quiet, so
+    a flood from many addresses fills neither this table nor what it protects.
+
+    Thread-safe.
+    """
+
+    def __init__(self, limit: int, window: float = 60.0, max_clients: int = MAX_TRACKED_CLIENTS,
+                 clock=time.monotonic):
+        if limit < 0 or window <= 0 or max_clients < 1:
+            raise ValueError("a rate limit needs a limit of 0 or more, a window and room for a client")
+        self.limit = limit
+        self.window = window
+        self.max_clients = max_clients
+        self._clock = clock
+        self._clients: OrderedDict[Any, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, client: Any) -> bool:
+        """Count an event of ``client`` and return True, or return False (not counted) when
+        the client already had ``limit`` events in the last window."""
+        if self.limit == 0:
+            return True
+        now = self._clock()
+        with self._lock:
+            times = self._clients.get(client)
+            if times is None:
+                if len(self._clients) >= self.max_clients and not self._forget_quiet(now):
+                    return False
+                times = self._clients[client] = deque(maxlen=self.limit)
+            else:
+                self._clients.move_to_end(client)
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) >= self.limit:
+                return False
+            times.append(now)
+            return True
+
+    def __len__(self) -> int:
+        """Clients tracked."""
+        return len(self._clients)
+
+    def _forget_quiet(self, now: float) -> bool:
+        """Forget the least recently seen clients while their last event is a window old;
+        True when there is room for a new client."""
+        while self._clients:
+            client, times = next(iter(self._clients.items()))
+            if times and times[-1] > now - self.window:
+                break
+            del self._clients[client]
+        return len(self._clients) < self.max_clients
+
 
 def iso_time(seconds: float) -> str:
     """A UTC timestamp as 2026-11-23T15:44:27Z."""
@@ -324,4 +510,5 @@ def _spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-__all__ = ["CSV_COLUMNS", "DEMO_USER", "LoggedOpen", "LoggedSearch", "SearchLog", "iso_time", "retention_days"]
+__all__ = ["CSV_COLUMNS", "DEFAULT_SEARCHES_PER_MINUTE", "DEMO_USER", "LoggedOpen", "LoggedSearch", "QueryTally",
+           "RateLimiter", "SearchLog", "iso_time", "retention_days", "searches_per_minute"]

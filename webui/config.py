@@ -25,14 +25,15 @@ def web_config(*, prod: bool = False, host: str | None = None, port: int | None 
 
     Each value comes from its flag when given, else from its environment variable
     (``KB_HOST``, ``KB_PORT``, ``KB_WORKERS``, ``KB_SECRET_KEY``, ``KB_REQUIRE_LOGIN``,
-    ``KB_DATABASE``, ``KB_STALE_MONTHS``, ``KB_LOG_RETENTION_DAYS``), else a default. Reading
-    needs a login by default in production only.
+    ``KB_DATABASE``, ``KB_STALE_MONTHS``, ``KB_LOG_RETENTION_DAYS``,
+    ``KB_LOG_SEARCHES_PER_MINUTE``, ``KB_LOG_ANONYMOUS`` (logged unless ``prod``)), else a default.
+    Reading needs a login by default in production only.
 
     Raises:
         ConfigError: a variable holds a value kb cannot use (the message names it).
     """
     from kb.insights import stale_months  # numpy: only when a server is configured
-    from kb.searchlog import retention_days
+    from kb.searchlog import retention_days, searches_per_minute
 
     env = os.environ if environ is None else environ
     settings = settings or load_settings(env)
@@ -49,6 +50,8 @@ def web_config(*, prod: bool = False, host: str | None = None, port: int | None 
         "KB_DATABASE": Path(env["KB_DATABASE"]).expanduser() if env.get("KB_DATABASE") else settings.database_path,
         "KB_STALE_MONTHS": stale_months(env),
         "KB_LOG_RETENTION_DAYS": retention_days(env),
+        "KB_LOG_SEARCHES_PER_MINUTE": searches_per_minute(env),
+        "KB_LOG_ANONYMOUS": parse_switch("KB_LOG_ANONYMOUS", env.get("KB_LOG_ANONYMOUS"), default=not prod),
         "HOST": host or env.get("KB_HOST") or DEFAULT_HOST,
         "PORT": port,
         "WORKERS": workers,

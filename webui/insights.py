@@ -1,8 +1,10 @@
 """The Insights page and ``GET /api/insights``: their parameters, the report and its charts.
 
 The report itself is :func:`kb.insights.build_report` over the search log, the live index
-version and the knowledge base's already loaded model (to group weak searches by meaning);
-the charts are :mod:`kb.charts` SVG, escaped there.
+version and the knowledge base's already loaded model (to group weak searches by meaning),
+kept in the app's :class:`kb.insights.ReportCache`: loading the page again costs nothing
+until a search is logged or the index changes, and two loads at once build it once. The
+charts are :mod:`kb.charts` SVG, escaped there.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from werkzeug.datastructures import MultiDict
 
 from kb.charts import heatmap_svg, timeline_svg
 from kb.errors import InvalidQueryError
-from kb.insights import InsightsReport, build_report, stale_months
+from kb.insights import InsightsReport, ReportCache, stale_months
+from webui.params import whole_number
 from webui.searchlog import search_log
 from webui.views import knowledge_base
 
@@ -59,11 +62,8 @@ def insights_args(args: MultiDict) -> InsightsArgs:
 def _whole(value: str | None, name: str, default: int, low: int, high: int, unit: str) -> int:
     if value is None or not value.strip():
         return default
-    try:
-        number = int(value.strip())
-    except ValueError:
-        number = low - 1
-    if not low <= number <= high:
+    number = whole_number(value)
+    if number is None or not low <= number <= high:
         raise InvalidQueryError(f"{name} must be a whole number of {unit} from {low} to {high}")
     return number
 
@@ -76,8 +76,16 @@ def insights_report(args: InsightsArgs) -> InsightsReport:
     """
     base = knowledge_base()
     version = base.version
-    return build_report(search_log(), version, base.embedder, since_days=args.since_days,
-                        months=args.stale_months, top=TOP)
+    return _report_cache().report(search_log(), version, base.embedder, since_days=args.since_days,
+                                  months=args.stale_months, top=TOP)
+
+
+def _report_cache() -> ReportCache:
+    """The app's finished reports (one cache per app and process)."""
+    cache = current_app.extensions.get("kb_insights")
+    if cache is None:
+        cache = current_app.extensions.setdefault("kb_insights", ReportCache())
+    return cache
 
 
 def report_charts(report: InsightsReport) -> dict[str, Any]:

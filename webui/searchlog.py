@@ -6,16 +6,26 @@ when anonymous); its id travels in the result links as ``sid``, so the story pag
 that the story was opened from that search. Logging is one INSERT (well under a millisecond)
 on a connection kept open per thread (:mod:`webui.stores`); when it fails the search is answered anyway and the
 failure goes to the app log.
+
+Since anyone who can search can write to the log, and the insights report works on it, not
+everything is logged: anonymous visitors only when ``KB_LOG_ANONYMOUS`` is on, and at most
+``KB_LOG_SEARCHES_PER_MINUTE`` searches (and as many opens) per client and minute, the
+client being the signed-in user, else the address (``request.remote_addr``, the proxy's
+client with ``KB_PROXY_HOPS``). Beyond that the search is answered as usual, with no
+``search_id``. The count is kept in each worker process's memory (:class:`kb.searchlog.RateLimiter`,
+bounded), so with several workers a client may get up to workers x the limit. When the
+app's config sets neither (``create_app`` called without :func:`webui.config.web_config`),
+anonymous searches are logged and there is no limit.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-from flask import current_app
+from flask import current_app, request
 
 from kb.errors import ConfigError
-from kb.searchlog import SearchLog
+from kb.searchlog import RateLimiter, SearchLog
 from webui.auth import current_user
 from webui.params import SearchArgs
 from webui.stores import thread_store
@@ -37,10 +47,33 @@ def _user() -> str | None:
     return user.name if user else None
 
 
+def may_log(kind: str, user: str | None) -> bool:
+    """Whether this request's search (``kind`` "search") or story open ("open") is logged:
+    an anonymous one only when ``KB_LOG_ANONYMOUS`` is on, and at most
+    ``KB_LOG_SEARCHES_PER_MINUTE`` of each kind per client and minute."""
+    if user is None and not current_app.config.get("KB_LOG_ANONYMOUS", True):
+        return False
+    client = ("user", user) if user else ("address", request.remote_addr or "")
+    return _limiter().allow((kind, *client))
+
+
+def _limiter() -> RateLimiter:
+    """The app's limiter of logged searches and opens (one per app and process)."""
+    limiter = current_app.extensions.get("kb_log_limiter")
+    if limiter is None:
+        limit = current_app.config.get("KB_LOG_SEARCHES_PER_MINUTE") or 0
+        limiter = current_app.extensions.setdefault("kb_log_limiter", RateLimiter(limit))
+    return limiter
+
+
 def log_search(response, args: SearchArgs) -> int | None:
-    """Log a search and return its id, or None when it could not be logged (never raises)."""
+    """Log a search and return its id, or None when it is not logged (see :func:`may_log`) or
+    could not be (never raises)."""
+    user = _user()
+    if not may_log("search", user):
+        return None
     try:
-        return search_log().record_response(response, filters=args.filters, profile=args.profile, user=_user())
+        return search_log().record_response(response, filters=args.filters, profile=args.profile, user=user)
     except _LOG_ERRORS as exc:
         current_app.logger.warning("search not logged (%s: %s)", type(exc).__name__, exc)
         return None
@@ -50,10 +83,14 @@ def log_open(case_id: str, sid: str | None) -> None:
     """Log that a story was opened, from the search ``sid`` names or directly (never raises).
 
     ``sid`` comes from the link, so it is not trusted: :meth:`SearchLog.record_open` keeps it
-    only when it names a search of the same user (or an anonymous one).
+    only when it names a search of the same user (or an anonymous one). Opens are limited
+    like searches (:func:`may_log`).
     """
+    user = _user()
+    if not may_log("open", user):
+        return
     try:
-        search_log().record_open(parse_sid(sid), case_id, user=_user())
+        search_log().record_open(parse_sid(sid), case_id, user=user)
     except _LOG_ERRORS as exc:
         current_app.logger.warning("story open not logged (%s: %s)", type(exc).__name__, exc)
 

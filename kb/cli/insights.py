@@ -60,10 +60,12 @@ def report(since_days, stale_months, top, as_json, settings):
 
 
 class _LazyEmbedder:
-    """Loads the model only when there are weak searches to group."""
+    """Loads the model only when there are weak wordings to group that no report embedded
+    before (their vectors are cached in the database under the model's name)."""
 
     def __init__(self, settings):
         self._settings = settings
+        self.name = settings.model
 
     def encode(self, texts):
         return load_embedder(self._settings).encode(texts)
@@ -199,7 +201,8 @@ def export(out_path, since_days, settings):
               help="Keep the last DAYS days [env KB_LOG_RETENTION_DAYS; default 180].")
 @settings_options
 def prune(days, settings):
-    """Delete logged searches and opens older than the retention period.
+    """Delete logged searches and opens older than the retention period, and the cached
+    vectors of wordings no report used for that long.
 
     Recording a search also prunes, at most once an hour; this runs it now (e.g. from cron,
     or after lowering the retention).
