@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -60,6 +61,23 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX query_vectors_used ON query_vectors (used_at);
     """,
+    # Login attempts are reserved before the password is checked (kb.users): a row is a failed
+    # or in-flight attempt of a name from a client. Each user has a session key, signed into
+    # the session cookie and replaced at sign-out, password or role change: old cookies stop.
+    """
+    DROP TABLE login_failures;
+    CREATE TABLE login_attempts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        client TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX login_attempts_pair ON login_attempts (name, client, at);
+    CREATE INDEX login_attempts_client ON login_attempts (client, at);
+    CREATE INDEX login_attempts_at ON login_attempts (at);
+    ALTER TABLE users ADD COLUMN session_key TEXT NOT NULL DEFAULT '';
+    UPDATE users SET session_key = lower(hex(randomblob(16)));
+    """,
 ]
 
 
@@ -77,6 +95,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _create_private(path)
     connection = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA journal_mode=WAL")
@@ -87,6 +106,18 @@ def connect(path: Path | str) -> sqlite3.Connection:
     connection.execute("PRAGMA foreign_keys=ON")
     migrate(connection)
     return connection
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (0600) if it does not exist yet.
+
+    It holds password hashes and what sellers searched for; SQLite gives its -wal and -shm
+    files the same permissions.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def migrate(connection: sqlite3.Connection) -> None:

@@ -96,8 +96,11 @@ def production_server(small_settings, tmp_path_factory):
     data = tmp_path / "data"
     shutil.copytree(small_settings.index_path, data / "index")
     port, log_path = free_port(), tmp_path / "server.log"
+    spool = tmp_path / "tmp"  # the server's temporary folder: request bodies spooled to disk land here
+    spool.mkdir()
     env = {**os.environ, "KB_CASES": str(small_settings.cases_dir), "KB_DATA": str(data),
-           "KB_SECRET_KEY": "test-only-secret", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+           "KB_SECRET_KEY": "test-only-secret", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "TMPDIR": str(spool)}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "kb", "serve", "--prod", "--no-require-login", "--host", "127.0.0.1",
@@ -180,3 +183,30 @@ def test_pages_and_their_assets_are_served(production_server):
     assert any(a.endswith(b".css") for a in assets) and any(a.endswith(b".js") for a in assets)
     for asset in assets:
         assert get(port, asset.decode())[0] == 200
+
+
+def test_a_huge_upload_is_refused_before_its_body_is_read(production_server):
+    """A 300 MB multipart POST to /login: 413 at once, with nothing written to the disk (before
+    the cap gunicorn's worker spooled it to a temporary file, then CSRF refused it)."""
+    port, log_path = production_server
+    spool = log_path.parent / "tmp"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           b"Content-Type: multipart/form-data; boundary=kb\r\n"
+                           b"Content-Length: 314572800\r\nConnection: close\r\n\r\n"
+                           + b"--kb\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\n"
+                           + b"x" * 65536)
+        answer = b""
+        while b"\r\n" not in answer:  # the status line, or the server closing
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert list(spool.iterdir()) == []
+
+
+def test_production_tells_browsers_https_only(production_server):
+    port, _ = production_server
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=60) as response:
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")

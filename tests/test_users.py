@@ -76,17 +76,17 @@ def test_repeated_failures_are_slowed_down_then_forgiven(store):
             store.authenticate("sam", "nope nope nope", client="c1")
         assert not isinstance(info.value, LoginThrottledError)
     with pytest.raises(LoginThrottledError) as info:
-        store.authenticate("sam", PASSWORD, client="c2")  # even the right password must wait
+        store.authenticate("sam", PASSWORD, client="c1")  # even the right password must wait
     assert info.value.retry_after == 2
     clock.now += 2
     with pytest.raises(AuthenticationError):
         store.authenticate("sam", "nope nope nope", client="c1")
     with pytest.raises(LoginThrottledError) as info:
-        store.authenticate("sam", PASSWORD, client="c2")
+        store.authenticate("sam", PASSWORD, client="c1")
     assert info.value.retry_after == 4, "each further failure doubles the wait"
     clock.now += 4
-    assert store.authenticate("sam", PASSWORD, client="c2").name == "sam"
-    assert store.db.execute("SELECT count(*) FROM login_failures WHERE name = 'sam'").fetchone()[0] == 0
+    assert store.authenticate("sam", PASSWORD, client="c1").name == "sam"
+    assert store.db.execute("SELECT count(*) FROM login_attempts WHERE name = 'sam'").fetchone()[0] == 0
 
 
 def test_delay_grows_and_is_capped(store):

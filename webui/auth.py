@@ -1,19 +1,24 @@
 """Who is asking: the signed-in user, what an anonymous reader may do, and the login gate.
 
-The session cookie (signed by Flask) holds only the user name; the user is loaded from the
-database on every request, so a removed user or a changed role takes effect at once. When
-``KB_REQUIRE_LOGIN`` is off, an anonymous visitor reads as a seller; writing always needs
-a signed-in marketer or admin.
+The session cookie (signed by Flask) holds the user name, the user's session key and when
+they signed in. The user is loaded from the database on every request, so a removed user or
+a changed role takes effect at once; a cookie whose key is no longer the user's (they signed
+out, changed password or role, or were removed and re-added) or that is older than
+``KB_SESSION_HOURS`` signs nobody in. When ``KB_REQUIRE_LOGIN`` is off, an anonymous visitor
+reads as a seller; writing always needs a signed-in marketer or admin.
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import re
+import time
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
+from kb.errors import UserError
 from kb.users import User, UserStore
 from webui.stores import thread_store
 
@@ -58,13 +63,36 @@ def include_drafts() -> bool:
 def sign_in(user: User) -> None:
     """Start a fresh session for a user (nothing from the previous session survives)."""
     session.clear()
-    session["user"] = user.name
+    session.permanent = True  # the cookie expires with the sign-in (KB_SESSION_HOURS)
+    session.update(user=user.name, key=user.session_key, at=int(time.time()))
     g.user = user
 
 
 def sign_out() -> None:
+    """End the session, and every other session of the same user (their cookies stop working)."""
+    user = current_user()
+    if user is not None:
+        try:
+            users().end_sessions(user.name)
+        except UserError:
+            pass  # removed meanwhile: no session of theirs works anyway
     session.clear()
     g.user = None
+
+
+def _session_user() -> User | None:
+    """The user the session cookie names, if the cookie is still valid for them."""
+    name = session.get("user")
+    if not name:
+        return None
+    user = users().get(name)
+    key = session.get("key")
+    signed_in_at = session.get("at")
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if (user is None or not isinstance(key, str) or not hmac.compare_digest(key, user.session_key)
+            or not isinstance(signed_in_at, int) or not 0 <= time.time() - signed_in_at <= lifetime):
+        return None
+    return user
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -111,12 +139,9 @@ def requires(permission: str):
 
 def load_user() -> None:
     """Before each request: load the session's user; enforce the login when reading needs one."""
-    g.user = None
-    name = session.get("user")
-    if name:
-        g.user = users().get(name)
-        if g.user is None:
-            session.clear()  # the user was removed
+    g.user = _session_user()
+    if g.user is None and "user" in session:
+        session.clear()  # removed, signed out elsewhere, changed, or expired
     if g.user is None and current_app.config["KB_REQUIRE_LOGIN"] and request.endpoint not in PUBLIC_ENDPOINTS:
         if _wants_json():
             abort(401, description=SIGN_IN_FIRST)

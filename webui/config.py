@@ -13,6 +13,12 @@ from kb.settings import Settings, load_settings
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 DEFAULT_WORKERS = 2
+#: Largest request body (bytes): bigger ones get 413 before anything is read or written.
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
+#: Hours a sign-in lasts, however active the session.
+DEFAULT_SESSION_HOURS = 12
+#: Host names trusted when KB_TRUSTED_HOSTS is unset (plus the address served on, if specific).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 #: How KB_REQUIRE_LOGIN may be written.
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
@@ -26,7 +32,8 @@ def web_config(*, prod: bool = False, host: str | None = None, port: int | None 
     Each value comes from its flag when given, else from its environment variable
     (``KB_HOST``, ``KB_PORT``, ``KB_WORKERS``, ``KB_SECRET_KEY``, ``KB_REQUIRE_LOGIN``,
     ``KB_DATABASE``, ``KB_STALE_MONTHS``, ``KB_LOG_RETENTION_DAYS``,
-    ``KB_LOG_SEARCHES_PER_MINUTE``, ``KB_LOG_ANONYMOUS`` (logged unless ``prod``)), else a default.
+    ``KB_LOG_SEARCHES_PER_MINUTE``, ``KB_LOG_ANONYMOUS`` (logged unless ``prod``), ``KB_PROXY_HOPS``,
+    ``KB_TRUSTED_HOSTS``, ``KB_MAX_REQUEST_BYTES``, ``KB_SESSION_HOURS``), else a default.
     Reading needs a login by default in production only.
 
     Raises:
@@ -42,6 +49,7 @@ def web_config(*, prod: bool = False, host: str | None = None, port: int | None 
         workers = workers if workers is not None else int(env.get("KB_WORKERS") or DEFAULT_WORKERS)
     except ValueError as exc:
         raise ConfigError(f"KB_PORT and KB_WORKERS must be whole numbers ({exc})") from None
+    host = host or env.get("KB_HOST") or DEFAULT_HOST
     if require_login is None:
         require_login = parse_switch("KB_REQUIRE_LOGIN", env.get("KB_REQUIRE_LOGIN"), default=prod)
     return {
@@ -52,7 +60,13 @@ def web_config(*, prod: bool = False, host: str | None = None, port: int | None 
         "KB_LOG_RETENTION_DAYS": retention_days(env),
         "KB_LOG_SEARCHES_PER_MINUTE": searches_per_minute(env),
         "KB_LOG_ANONYMOUS": parse_switch("KB_LOG_ANONYMOUS", env.get("KB_LOG_ANONYMOUS"), default=not prod),
-        "HOST": host or env.get("KB_HOST") or DEFAULT_HOST,
+        "KB_PROXY_HOPS": whole_number("KB_PROXY_HOPS", env.get("KB_PROXY_HOPS"), 0, maximum=10),
+        "TRUSTED_HOSTS": trusted_hosts(env.get("KB_TRUSTED_HOSTS"), host),
+        "MAX_CONTENT_LENGTH": whole_number("KB_MAX_REQUEST_BYTES", env.get("KB_MAX_REQUEST_BYTES"),
+                                           DEFAULT_MAX_REQUEST_BYTES, minimum=1024),
+        "KB_SESSION_HOURS": whole_number("KB_SESSION_HOURS", env.get("KB_SESSION_HOURS"), DEFAULT_SESSION_HOURS,
+                                         minimum=1, maximum=24 * 366),
+        "HOST": host,
         "PORT": port,
         "WORKERS": workers,
         "PROD": prod,
@@ -75,6 +89,40 @@ def parse_switch(name: str, value: str | None, default: bool) -> bool:
         return False
     raise ConfigError(f"{name} must be one of {', '.join(TRUE_WORDS)} (on) or {', '.join(FALSE_WORDS)} (off), "
                       f"not {value!r}")
+
+
+def whole_number(name: str, value: str | None, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole-number environment variable within bounds; unset or blank: default.
+
+    Raises:
+        ConfigError: not a whole number, or out of bounds.
+    """
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum or (maximum is not None and number > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of {minimum} or more"
+        raise ConfigError(f"{name} must be a whole number {bounds}, not {number}")
+    return number
+
+
+def trusted_hosts(value: str | None, host: str) -> list[str] | None:
+    """The host names requests may carry (Flask's TRUSTED_HOSTS); None trusts any.
+
+    KB_TRUSTED_HOSTS is a comma-separated list (``.example.com`` also matches its subdomains;
+    ``*`` trusts any host, e.g. when a proxy in front already checks). Unset, only loopback
+    names are trusted, plus the address kb listens on when it is a specific one.
+    """
+    if value is not None and value.strip():
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        return None if "*" in names else names
+    names = list(LOOPBACK_HOSTS)
+    if host not in ("0.0.0.0", "::", "", *names):
+        names.append(host)
+    return names
 
 
 def stored_secret_key(data_dir: Path) -> str:

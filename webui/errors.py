@@ -7,7 +7,7 @@ logged and answered with a generic 500, never a stack trace.
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
 from indexer.errors import IndexCorruptError, IndexFormatError, IndexNotFoundError, ModelError
 from kb.errors import CaseFormatError, CaseNotFoundError, InvalidQueryError
@@ -29,6 +29,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Someone else changed this",
+    413: "Too large",
     422: "Not saved yet",
     429: "Too many attempts",
     500: "Something went wrong",
@@ -57,6 +58,10 @@ def describe(exc: Exception) -> tuple[int, str]:
         status = exc.code or 500
         if status == 404:
             return 404, API_NOT_FOUND if wants_json() else NOT_FOUND
+        if isinstance(exc, RequestEntityTooLarge):
+            limit = current_app.config.get("MAX_CONTENT_LENGTH")
+            return 413, (f"this request is larger than kb accepts ({limit:,} bytes, KB_MAX_REQUEST_BYTES); "
+                         "nothing was saved" if limit else "this request is larger than kb accepts")
         return status, exc.description or TITLES.get(status, "error")
     current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
     return 500, INTERNAL
@@ -65,6 +70,8 @@ def describe(exc: Exception) -> tuple[int, str]:
 def handle_error(exc: Exception):
     """Answer an error in the format the request asked for."""
     status, message = describe(exc)
+    if isinstance(exc, SecurityError):  # an untrusted Host: no page, no URL built from it
+        return current_app.response_class(f"{status} {message}\n", status=status, mimetype="text/plain")
     if wants_json():
         response = jsonify(error={"status": status, "message": message})
     else:

@@ -49,6 +49,9 @@ def serve(host, port, prod, workers, secret_key, require_login, settings):
                         require_login=require_login, settings=settings)
     url = f"http://{config['HOST']}:{config['PORT']}/"
     click.echo(_access_line(config))
+    if config["HOST"] in ("0.0.0.0", "::") and not os.environ.get("KB_TRUSTED_HOSTS"):
+        click.echo(f"kb hosts: answering only to {', '.join(config['TRUSTED_HOSTS'])}; set KB_TRUSTED_HOSTS "
+                   "to the names people reach kb by (docs/security.md)")
     if prod:
         from webui.production import run_gunicorn
 

@@ -41,11 +41,7 @@ def add_user(name, role, password_stdin, settings):
     """
     from kb.users import UserStore
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    UserStore(settings.database_path).add(name, role, password)
+    UserStore(settings.database_path).add(name, role, _read_password(password_stdin))
     click.echo(f"added {name} ({role})")
 
 
@@ -89,3 +85,46 @@ def remove_user(name, settings):
 
     UserStore(settings.database_path).remove(name)
     click.echo(f"removed {name}")
+
+
+@users.command("set-role")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLE_CHOICES), required=True, help="The new role.")
+@settings_options
+def set_role(name, role, settings):
+    """Change a user's role; their sessions end, so they sign in again with the new role.
+
+    Example:
+
+    \b
+        kb users set-role dana --role admin
+    """
+    from kb.users import UserStore
+
+    UserStore(settings.database_path).set_role(name, role)
+    click.echo(f"{name} is now {role}; their sessions ended")
+
+
+@users.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@settings_options
+def set_password(name, password_stdin, settings):
+    """Change a user's password (prompted for unless --password-stdin); their sessions end.
+
+    Example:
+
+    \b
+        kb users set-password dana
+    """
+    from kb.users import UserStore
+
+    password = _read_password(password_stdin)
+    UserStore(settings.database_path).set_password(name, password)
+    click.echo(f"changed the password of {name}; their sessions ended")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
