@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from kb.cases import KNOWN_FIELDS, SIZE_BANDS, STATUSES
 from kb.editing import FORM_FIELDS, LIST_FORM_FIELDS, CaseForm, check_form
-from kb.parser import split_sections
+from kb.parser import RefusedYAMLError, load_yaml, split_sections
 from kb.scaffold import JOURNEY_TEMPLATE
 from kb.slugs import is_valid_slug
 from webui.stories import StorySection, render_sections
@@ -134,11 +134,17 @@ def check(state: EditorState, cases_dir: Path) -> tuple[dict[str, list[str]], bo
 
 
 def parse_extra(text: str) -> tuple[dict[str, Any], str | None]:
-    """Extra metadata typed as YAML ``key: value`` lines; an error message when it is not that."""
+    """Extra metadata typed as YAML ``key: value`` lines; an error message when it is not that.
+
+    Read as the case file will be read (:func:`kb.parser.load_yaml`): aliases, deep nesting and
+    huge numbers are refused before anything is built, since the preview shows every value.
+    """
     if not text.strip():
         return {}, None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except RefusedYAMLError as exc:
+        return {}, f"line {exc.problem_mark.line + 1}: this metadata {exc.problem}"
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" on line {mark.line + 1}" if mark else ""
