@@ -16,17 +16,10 @@ import pytest
 from kb.cli import cli
 from kb.errors import AuthenticationError, LoginThrottledError, UserError
 from kb.users import CLIENT_FREE_FAILURES, FREE_FAILURES, UserStore
+from tests.test_users import Clock
 from tests.web_fixtures import PASSWORD, SECRET_KEY, add_users, csrf_token, login, post
 
 WRONG = "certainly not the password"
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1_000_000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
