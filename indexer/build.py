@@ -150,6 +150,7 @@ def build_index(store: IndexStore, documents: Sequence[Document], embedder: Embe
             np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
             dense.save(tmp / "dense.faiss")
             LexicalIndex.build([_lexical_text(p) for p in passages]).save(tmp / "lexical")
+            LexicalIndex.build([_document_text(d) for d in documents]).save(tmp / "doc_lexical")
             write_jsonl(tmp / "passages.jsonl", [asdict(p) for p in passages])
             write_jsonl(tmp / "documents.jsonl", [{"id": d.id, "meta": d.meta} for d in documents])
             report = BuildReport(
@@ -210,8 +211,13 @@ def _lexical_text(passage: Passage) -> str:
     return f"{passage.context}\n{passage.lexical_text()}"
 
 
+def _document_text(document: Document) -> str:
+    """A whole document as one text, for document-level BM25 (its evidence adds up over sections)."""
+    return "\n".join([document.context, *(segment.text for segment in document.segments)])
+
+
 def _lexical() -> dict:
-    return {"k1": K1, "b": B}
+    return {"k1": K1, "b": B, "documents": True}
 
 
 def _chunking() -> dict:

@@ -13,6 +13,7 @@ Layout::
           vectors.npy      normalized float32 vectors, one row per passage
           dense.faiss      the FAISS index over those vectors
           lexical/         the BM25 index over the same passages
+          doc_lexical/     a BM25 index over whole documents (one row each)
 
 A build writes a new version under a temporary name, renames it into place, then replaces
 CURRENT. A crash at any point leaves CURRENT naming a complete version; the next build
@@ -67,6 +68,8 @@ class IndexVersion:
     vectors: np.ndarray
     dense: DenseIndex
     lexical: LexicalIndex
+    #: BM25 over whole documents (one row per document); None in versions built before it.
+    doc_lexical: LexicalIndex | None = None
 
     @property
     def model(self) -> str:
@@ -263,6 +266,8 @@ def load_version(path: Path) -> IndexVersion:
         counts = manifest["counts"]
         dense = DenseIndex.load(path / "dense.faiss", manifest["dense"]["kind"])
         lexical = LexicalIndex.load(path / "lexical", len(passages))
+        doc_lexical = (LexicalIndex.load(path / "doc_lexical", len(docs))
+                       if manifest.get("lexical", {}).get("documents") else None)
     except IndexCorruptError:
         raise
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
@@ -281,7 +286,8 @@ def load_version(path: Path) -> IndexVersion:
     return IndexVersion(
         name=path.name, path=path, manifest=manifest, doc_ids=doc_ids,
         doc_meta={doc["id"]: doc.get("meta", {}) for doc in docs},
-        passages=passages, passage_doc=passage_doc, vectors=vectors, dense=dense, lexical=lexical)
+        passages=passages, passage_doc=passage_doc, vectors=vectors, dense=dense, lexical=lexical,
+        doc_lexical=doc_lexical)
 
 
 def _sha256(path: Path) -> str:

@@ -132,8 +132,8 @@ class SearchEngine:
         found = self._find(request, self.settings.candidates)
         if found is None:
             return response
-        query_vector, dense, lexical = found
-        ranked = self._rank(dense, lexical, request, self.settings)
+        query_vector, dense, lexical, documents = found
+        ranked = self._rank(dense, lexical, documents, request, self.settings)
         response.total = len(ranked)
         terms = query_terms(request.text)
         for doc, score in ranked[: request.k]:
@@ -155,9 +155,10 @@ class SearchEngine:
         found = self._find(request, max(v.candidates for v in variants))
         if found is None:
             return [[] for _ in variants]
-        _, dense, lexical = found
+        _, dense, lexical, documents = found
         ids = self.version.doc_ids
-        return [[ids[doc] for doc, _ in self._rank(dense, lexical, request, v)[: request.k]] for v in variants]
+        return [[ids[doc] for doc, _ in self._rank(dense, lexical, documents, request, v)[: request.k]]
+                for v in variants]
 
     def matching(self, filters: dict[str, tuple[str, ...]], include_drafts: bool = False) -> list[str]:
         """Ids of the cases matching filters (a stage filter: cases that tell that stage)."""
@@ -177,8 +178,9 @@ class SearchEngine:
     # -- scoring -----------------------------------------------------------------------
 
     def _find(self, request: SearchRequest, candidates: int
-              ) -> tuple[np.ndarray, dict[int, float], dict[int, float]] | None:
-        """The query vector and the candidate passages' scores, or None when no passage is allowed."""
+              ) -> tuple[np.ndarray, dict[int, float], dict[int, float], DocumentEvidence] | None:
+        """The query vector, the candidate passages' scores and the whole cases' evidence, or None
+        when no passage is allowed."""
         version = self.version
         doc_filters = {k: v for k, v in request.filters.items() if k != "stage"}
         doc_ok = self._doc_mask(doc_filters, request.include_drafts)
@@ -191,12 +193,27 @@ class SearchEngine:
         query_vector = self.embedder.encode_query(request.text)  # also gives the "why" similarity
         k = min(len(allowed), max(candidates, request.k * 20))
         dense, lexical = self._candidates(request, query_vector, allowed, passage_ok, k)
-        return query_vector, dense, lexical
+        doc_allowed = np.zeros(len(version.doc_ids), dtype=bool)
+        doc_allowed[version.passage_doc[allowed]] = True
+        return query_vector, dense, lexical, self._documents(request, query_vector, doc_allowed)
 
-    def _rank(self, dense: dict[int, float], lexical: dict[int, float], request: SearchRequest,
-              settings: RankingSettings) -> list[tuple[int, float]]:
-        """(case, score) pairs, best first: fused, aggregated per case, boosted by the profile."""
+    def _documents(self, request: SearchRequest, query_vector: np.ndarray, allowed: np.ndarray) -> DocumentEvidence:
+        """Whole-case evidence: BM25 over each case's whole text and the similarity of its mean
+        passage vector, standardized over the allowed cases."""
+        version = self.version
+        bm25 = (version.doc_lexical.scores(request.text).astype(np.float64) if version.doc_lexical is not None
+                else np.zeros(len(version.doc_ids)))
+        vector = (self._centroids() @ query_vector).astype(np.float64)
+        return DocumentEvidence(allowed=allowed, matched=allowed & (bm25 > 0),
+                                bm25=_standardized_array(bm25, allowed), vector=_standardized_array(vector, allowed))
+
+    def _rank(self, dense: dict[int, float], lexical: dict[int, float], documents: DocumentEvidence,
+              request: SearchRequest, settings: RankingSettings) -> list[tuple[int, float]]:
+        """(case, score) pairs, best first: fused, aggregated per case, joined by the whole cases'
+        evidence (hybrid mode), boosted by the profile."""
         fused = self._fuse(dense, lexical, request.mode, settings)
+        if request.mode == "hybrid" and (settings.document_bm25_weight or settings.document_vector_weight):
+            fused = _with_documents(fused, documents, settings)
         boosted = {doc: score + self._boost(doc, request.profile, settings) for doc, score in fused.items()}
         return sorted(boosted.items(), key=lambda item: (-item[1], self.version.doc_ids[item[0]]))
 
@@ -395,10 +412,45 @@ def _standardized(scores: dict[int, float]) -> dict[int, float]:
     return {key: (score - mean) / spread for key, score in scores.items()}
 
 
+@dataclass(frozen=True)
+class DocumentEvidence:
+    """Evidence about whole cases for one query: z-scores over the allowed cases (one per case)."""
+
+    allowed: np.ndarray  # cases with at least one passage the filters allow
+    matched: np.ndarray  # allowed cases sharing a term with the query
+    bm25: np.ndarray  # BM25 of the case's whole text
+    vector: np.ndarray  # similarity of the case's mean passage vector
+
+
+def _with_documents(passage_scores: dict[int, float], documents: DocumentEvidence,
+                    settings: RankingSettings) -> dict[int, float]:
+    """A case's passage-based score, standardized, mixed with its whole-case evidence.
+
+    Passages show what matched; evidence spread thinly over a story (a paraphrased situation)
+    adds up only over the whole text. Cases no passage brought in but whose text shares terms
+    with the query join the ranking at the lowest passage score.
+    """
+    w_bm25, w_vector = settings.document_bm25_weight, settings.document_vector_weight
+    w_passages = 1.0 - w_bm25 - w_vector
+    standardized = _standardized(passage_scores)
+    floor = min(standardized.values(), default=0.0)
+    cases = set(standardized) | {int(doc) for doc in np.flatnonzero(documents.matched)}
+    return {doc: w_passages * standardized.get(doc, floor) + w_bm25 * float(documents.bm25[doc])
+            + w_vector * float(documents.vector[doc]) for doc in cases if documents.allowed[doc]}
+
+
+def _standardized_array(values: np.ndarray, over: np.ndarray) -> np.ndarray:
+    """Z-scores of values, with the mean and spread of the entries ``over`` selects."""
+    if not over.any():
+        return np.zeros_like(values)
+    chosen = values[over]
+    return (values - chosen.mean()) / (float(chosen.std()) or 1.0)
+
+
 def _shared_terms(text: str, terms: set[str]) -> tuple[str, ...]:
     from indexer import tokenize
 
     return tuple(sorted(set(tokenize([text])[0]) & terms))
 
 
-__all__ = ["FACET_FIELDS", "PROFILE_FIELDS", "Response", "Result", "SearchEngine", "Why"]
+__all__ = ["FACET_FIELDS", "PROFILE_FIELDS", "DocumentEvidence", "Response", "Result", "SearchEngine", "Why"]

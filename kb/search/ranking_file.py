@@ -29,11 +29,12 @@ from kb.search.query import PROFILE_FIELDS
 from kb.search.settings import FUSION_METHODS, RankingSettings
 
 #: Fields that hold a number of at least 0, and those that must be whole numbers.
-_WEIGHTS = ("dense_weight", "lexical_weight", "second_passage_weight")
+_WEIGHTS = ("dense_weight", "lexical_weight", "second_passage_weight", "document_bm25_weight",
+            "document_vector_weight")
 _WHOLE = ("candidates",)
 #: Fields in the order a written file lists them.
-_ORDER = ("fusion", "dense_weight", "lexical_weight", "rrf_k", "second_passage_weight", "candidates",
-          "weak_similarity")
+_ORDER = ("fusion", "dense_weight", "lexical_weight", "rrf_k", "second_passage_weight", "document_bm25_weight",
+          "document_vector_weight", "candidates", "weak_similarity")
 
 
 def load_ranking(path: Path | str) -> RankingSettings:
@@ -74,6 +75,9 @@ def ranking_from_dict(data: dict[str, Any], source: str = "ranking settings") ->
     settings = replace(RankingSettings(), **values)
     if settings.dense_weight + settings.lexical_weight <= 0:
         raise ConfigError(f"{source}: dense_weight and lexical_weight cannot both be 0")
+    if settings.document_bm25_weight + settings.document_vector_weight >= 1:
+        raise ConfigError(f"{source}: document_bm25_weight and document_vector_weight must add up to less than 1 "
+                          "(the rest is the passages' share)")
     return settings
 
 

@@ -24,6 +24,9 @@ class RankingSettings:
         rrf_k: The constant of reciprocal-rank fusion.
         second_passage_weight: How much a case's second-best passage adds to its best one
             (0 = only the best passage counts; small, so a long story does not win by volume).
+        document_bm25_weight: In hybrid mode, the share of a case's final score that comes from
+            BM25 over its whole text (the rest: its passages' fused score, standardized).
+        document_vector_weight: The share from the similarity of the case's mean passage vector.
         candidates: Passages each method contributes before fusion (filters apply first).
         boosts: Added to a case's score per matching "like you" attribute (in standard
             deviations of the fused score).
@@ -35,6 +38,8 @@ class RankingSettings:
     lexical_weight: float = 0.5
     rrf_k: float = 60.0
     second_passage_weight: float = 0.3
+    document_bm25_weight: float = 0.2
+    document_vector_weight: float = 0.3
     candidates: int = 1000
     boosts: dict[str, float] = field(default_factory=lambda: {
         "industry": 0.5, "company_size": 0.25, "region": 0.2})
