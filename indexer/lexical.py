@@ -92,6 +92,23 @@ class LexicalIndex:
     def __len__(self) -> int:
         return self._size
 
+    def coverage(self, query: str) -> np.ndarray:
+        """How much of the query each row holds: the IDF-weighted share of the query's indexed
+        terms that occur in the row, from 0 (none) to 1 (all).
+
+        Unlike a BM25 score, it means the same for a 3-word and a 300-word query, so it can
+        say whether a match is strong. Terms no row holds count for nothing.
+        """
+        terms = list(dict.fromkeys(tokenize([query])[0]))
+        vocab = getattr(self._retriever, "vocab_dict", {})
+        known = [t for t in terms if t in vocab]
+        if not known or not self._size:
+            return np.zeros(self._size, dtype=np.float32)
+        present = np.stack([np.asarray(self._retriever.get_scores([t])) > 0 for t in known])
+        df = present.sum(axis=1)
+        idf = np.log1p((self._size - df + 0.5) / (df + 0.5))
+        return (idf @ present / idf.sum()).astype(np.float32)
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for query (zeros when no query term is indexed)."""
         terms = tokenize([query])[0]

@@ -170,8 +170,10 @@ def recall_at(ranked: Sequence[str], rel: dict[str, int], k: int = 5) -> float:
     return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 0.0
 
 
-#: Rankings :func:`measure` compares by default.
-MODES = ("hybrid", "dense", "lexical")
+#: The peer ranking measured beside kb's: plain BM25 over each case's whole text.
+PEER = "doc-bm25"
+#: Rankings :func:`measure` compares by default: kb's three modes, then the peer.
+MODES = ("hybrid", "dense", "lexical", PEER)
 
 #: A search as the measurements see it: (query, mode) -> top results as (case id, marked weak).
 Search = Callable[[JudgedQuery, str], list[tuple[str, bool]]]

@@ -79,11 +79,18 @@ class KnowledgeBase:
         return self.engine().version
 
     def search(self, text: str | None, k: int = 10, filters: dict | None = None, profile: dict | None = None,
-               mode: str = "hybrid", include_drafts: bool = False) -> Response:
+               mode: str = "hybrid", include_drafts: bool = False, understand: bool = True,
+               ignore: Sequence[str] = ()) -> Response:
         """Rank cases for a situation (see :func:`kb.search.make_request` for the checks)."""
         request, notices = make_request(text, k=k, filters=filters, profile=profile, mode=mode,
-                                        include_drafts=include_drafts)
+                                        include_drafts=include_drafts, understand=understand, ignore=ignore)
         return self.engine().search(request, notices)
+
+    def whole_document_bm25(self, text: str | None, k: int = 10, filters: dict | None = None,
+                            include_drafts: bool = False) -> list[str]:
+        """The top k case ids by plain whole-document BM25: the peer `kb eval` measures beside kb."""
+        request, _ = make_request(text, k=k, filters=filters, include_drafts=include_drafts)
+        return self.engine().whole_document_bm25(request)
 
     def rankings(self, text: str | None, variants: Sequence[RankingSettings], k: int = 10,
                  filters: dict | None = None, include_drafts: bool = False) -> list[list[str]]:

@@ -156,6 +156,22 @@ def test_search_filter_story_and_back(session, live_server):
     assert session.errors == []
 
 
+def test_understood_chips_are_removed_with_a_click(session, live_server):
+    page = session.page
+    page.goto(live_server + "/")
+    page.get_by_label("Describe your prospect's situation").fill(
+        "a freight company in Brazil with ~2,000 staff; trucks wait days at borders over paperwork")
+    page.get_by_role("button", name="Find stories").click()
+    chips = page.locator(".understood .chip-understood")
+    expect(chips).to_have_count(3)
+    expect(chips.first).to_contain_text("Logistics")
+    page.get_by_role("link", name="Remove industry Logistics").click()
+    expect(page).to_have_url(re.compile(r"ignore=industry"))
+    expect(chips).to_have_count(2)
+    expect(page.locator(".understood")).not_to_contain_text("Logistics")
+    expect(page.locator(".card").first).to_be_visible()
+
+
 def test_browse_sorts_and_filters(session, live_server):
     page = session.page
     page.goto(live_server + "/browse")

@@ -237,3 +237,36 @@ def test_progress_bar_on_a_terminal_and_silence_otherwise(tiny, runner):
 
     piped = runner.invoke(cli, ["index", "--full"], env={"KB_CASES": str(tiny.cases_dir), "KB_DATA": str(tiny.data_dir)})
     assert piped.exit_code == 0 and piped.stderr == ""
+
+
+def test_term_coverage_is_the_rarity_weighted_share_of_the_query_a_row_holds():
+    from indexer import LexicalIndex
+
+    lexical = LexicalIndex.build(["deposit outflow to fintech apps", "deposit insurance rules", "zoo penguins"])
+    coverage = lexical.coverage("deposit outflow")
+    assert coverage[0] == pytest.approx(1.0) and coverage[2] == 0.0
+    assert 0 < coverage[1] < 0.5, "'deposit' is in two rows, 'outflow' in one: the rarer term weighs more"
+    assert lexical.coverage("deposits outflows and the").tolist() == pytest.approx(coverage.tolist()), "stems, stop words"
+    assert lexical.coverage("unknown words only").tolist() == [0.0, 0.0, 0.0]
+    assert LexicalIndex.build([]).coverage("anything").tolist() == []
+
+
+def test_an_index_without_whole_document_bm25_still_answers(tiny, embedder):
+    """A version built before whole-document BM25 existed: searches work, without that evidence."""
+    import json
+
+    from kb.service import KnowledgeBase
+
+    index_cases(tiny, embedder=embedder)
+    store = IndexStore(tiny.index_path)
+    current = store.versions_dir / store.current_name()
+    manifest = json.loads((current / "manifest.json").read_text())
+    manifest["lexical"].pop("documents", None)
+    (current / "manifest.json").write_text(json.dumps(manifest))
+    version = store.open()
+    assert version.doc_lexical is None
+    response = KnowledgeBase(tiny, embedder=embedder).search("credit union young members car loan")
+    assert response.results and all(result.why.coverage == 0.0 for result in response.results)
+    assert KnowledgeBase(tiny, embedder=embedder).whole_document_bm25("credit union") == []
+    report = index_cases(tiny, embedder=embedder)
+    assert not report.report.unchanged and store.open().doc_lexical is not None, "the next build adds it"

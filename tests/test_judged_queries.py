@@ -80,3 +80,27 @@ def test_gap_sets_are_situations_no_story_is_judged_for(path):
     assert all(q.is_gap and q.text.strip() for q in gaps)
     judged = load_queries(STARTER_QUERIES if path == STARTER_GAPS else K8S_QUERIES)
     assert not {q.text for q in gaps} & {q.text for q in judged}
+
+
+STYLES = ("call-notes", "keyword", "buying-group", "paraphrase", "stage")
+STYLE_SETS = {"starter": (REPO / "eval" / "starter_styles.jsonl", REPO / "eval" / "starter_styles_gaps.jsonl",
+                          STARTER_CASES),
+              "kubernetes": (REPO / "eval" / "kubernetes_styles.jsonl", REPO / "eval" / "kubernetes_styles_gaps.jsonl",
+                             K8S_CASES)}
+
+
+@pytest.mark.parametrize("name", list(STYLE_SETS))
+def test_blind_style_sets_hold_twelve_queries_of_each_style_judged_against_real_cases(name):
+    queries_path, gaps_path, cases = STYLE_SETS[name]
+    if not cases.is_dir():
+        pytest.skip(f"{cases} is absent")
+    rows = [json.loads(line) for line in queries_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert [sum(row["style"] == style for row in rows) for style in STYLES] == [12] * len(STYLES)
+    queries = load_queries(queries_path)
+    assert len({q.id for q in queries}) == len(queries) == 60
+    ids = {case_id.lower() for case_id in _case_ids(cases)}
+    for query in queries:
+        assert 2 in query.rel.values() and set(query.rel) <= ids, query.id
+    gaps = load_queries(gaps_path)
+    assert len(gaps) == 15 and all(q.is_gap for q in gaps)
+    assert not {q.text for q in gaps} & {q.text for q in queries}

@@ -17,8 +17,9 @@ from kb.tuning import settings_grid, tune
 from tests.conftest import REPO, SMALL_CORPUS
 
 CUSTOM = RankingSettings(fusion="rrf", dense_weight=0.7, lexical_weight=0.3, rrf_k=10.0,
-                         second_passage_weight=0.0, candidates=200, weak_similarity=0.35,
-                         boosts={"industry": 1.0, "company_size": 0.0, "region": 0.1})
+                         second_passage_weight=0.0, candidates=200, weak_threshold=0.5,
+                         understood_weight=0.25, weak_coverage_weight=0.1,
+                         boosts={"industry": 1.0, "company_size": 0.0, "region": 0.1, "roles": 0.3})
 VARIANTS = [RankingSettings(),
             replace(RankingSettings(), dense_weight=0.7, lexical_weight=0.3, second_passage_weight=0.0),
             replace(RankingSettings(), dense_weight=0.2, lexical_weight=0.8, second_passage_weight=0.5),
@@ -65,7 +66,7 @@ def test_a_partial_file_keeps_the_built_in_values(tmp_path):
     ("candidates = 2.5", "candidates must be a whole number of at least 1"),
     ("candidates = 0", "candidates must be a whole number of at least 1"),
     ("rrf_k = 0", "rrf_k must be more than 0"),
-    ("weak_similarity = 2", "weak_similarity is a cosine similarity from -1 to 1"),
+    ("weak_threshold = 3", "weak_threshold is a match strength from -1 to 2"),
     ("boosts = 3", "boosts must be a table"),
     ("[boosts]\nplanet = 1", "boosts.planet is not a profile field"),
     ("[boosts]\nregion = -1", "boosts.region must be a number of 0 or more"),

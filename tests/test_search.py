@@ -10,7 +10,9 @@ import pytest
 from kb.cli import cli
 from kb.errors import InvalidQueryError
 from kb.search.query import MAX_QUERY_CHARS
+from kb.search.settings import RankingSettings
 
+CREDIT_UNION_TEXT = "credit union losing young members who joined through a dealer car loan once it is paid off"
 BANK = "mid-size regional bank, deposits leaking to fintech apps, IT and compliance can't agree on what to do"
 
 
@@ -157,9 +159,13 @@ def test_cli_search_json_shape(runner, small_settings):
     assert data["query"] == BANK
     assert set(data["results"][0]) >= {"id", "title", "customer", "score", "snippet", "section", "stage", "why", "weak"}
     assert set(data["facets"]) == {"industry", "company_size", "region", "stage", "tags"}
+    assert data["understood"] == {"company_size": ["1001-5000"]}, "--like-industry replaces the understood industry"
     text = runner.invoke(cli, ["search", BANK, "-k", "2"], env=env)
     assert text.exit_code == 0
-    assert text.stdout.startswith("1. ") and "why: meaning of the passage" in text.stdout
+    assert text.stdout.startswith("understood: Banking · 1001-5000  (raised, not filtered")
+    assert "\n1. " in text.stdout and "why: meaning of the passage" in text.stdout
+    ignored = runner.invoke(cli, ["search", BANK, "-k", "2", "--ignore", "industry", "--ignore", "company_size"], env=env)
+    assert ignored.stdout.startswith("1. ")
     empty = runner.invoke(cli, ["search", "  "], env=env)
     assert empty.exit_code == 1
     assert empty.stderr.strip() == "Error: the query is empty: describe the prospect's situation in a few words"
@@ -183,7 +189,7 @@ def test_cli_batch_loads_once_and_writes_one_line_per_query(runner, small_settin
     assert lines[2]["results"] == [] and "empty" in lines[2]["error"]
 
 
-def test_eval_prints_all_three_rankings(runner, small_settings, tmp_path):
+def test_eval_prints_all_three_rankings_and_the_peer(runner, small_settings, tmp_path):
     env = {"KB_CASES": str(small_settings.cases_dir), "KB_DATA": str(small_settings.data_dir)}
     queries = tmp_path / "judged.jsonl"
     queries.write_text(json.dumps({"id": "1", "text": BANK, "rel": {"harbourview-savings-bank": 2}}) + "\n",
@@ -191,10 +197,10 @@ def test_eval_prints_all_three_rankings(runner, small_settings, tmp_path):
     result = runner.invoke(cli, ["eval", "--queries", str(queries)], env=env)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    rows = {line.split()[0]: line.split()[1:] for line in lines[2:5]}
-    assert set(rows) == {"hybrid", "dense", "lexical"}
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:6]}
+    assert list(rows) == ["hybrid", "dense", "lexical", "doc-bm25"]
     assert rows["hybrid"] == ["1.000", "1.000", "1.000"]
-    assert lines[5:] == ["weak marks (hybrid): first grade-2 hit marked weak in 0 of 1 queries (0.0%): "
+    assert lines[6:] == ["weak marks (hybrid): first grade-2 hit marked weak in 0 of 1 queries (0.0%): "
                          "the right story, shown as a weak match"]
 
 
@@ -307,3 +313,78 @@ def test_list_cases_and_facets_for_browsing(knowledge_base):
         knowledge_base.list_cases(sort="popularity")
     with pytest.raises(InvalidQueryError):
         knowledge_base.similar("harbourview-savings-bank", k=0)
+
+
+# -- query understanding, whole-document evidence, weak marks ------------------------------
+
+NORDIC_BANK = "a mid-size regional bank in the Nordics, the CFO is sceptical about replacing the core"
+
+
+def test_what_the_query_says_of_the_prospect_is_understood_and_shown(knowledge_base):
+    response = knowledge_base.search(NORDIC_BANK, k=13)
+    assert response.understood.to_dict() == {"industry": ["Banking"], "company_size": ["1001-5000"],
+                                             "region": ["Nordics"], "roles": ["CFO", "Finance Director"]}
+    assert response.to_dict()["understood"] == response.understood.to_dict()
+    assert set(ids(response)[:2]) == {"baltic-merchant-bank", "harbourview-savings-bank"}  # the banks
+
+
+def test_understood_attributes_raise_stories_but_never_filter(knowledge_base):
+    plain = knowledge_base.search(NORDIC_BANK, k=13, understand=False)
+    understood = knowledge_base.search(NORDIC_BANK, k=13)
+    assert not plain.understood and plain.total == understood.total, "a boost, never a filter"
+    assert set(ids(plain)) == set(ids(understood))
+    settings = knowledge_base.ranking
+    plain_scores = {r.id: r.score for r in plain.results}
+    for result in understood.results:
+        meta = result.meta
+        shared = [key for key, values in understood.understood.attributes.items()
+                  if (set(meta[key]) if isinstance(meta[key], list) else {meta[key]}) & set(values)]
+        expected = settings.understood_weight * sum(settings.boosts[key] for key in shared)
+        assert result.score - plain_scores[result.id] == pytest.approx(expected), result.id
+    baltic = next(result for result in understood.results if result.id == "baltic-merchant-bank")
+    assert baltic.score - plain_scores[baltic.id] == pytest.approx(
+        settings.understood_weight * sum(settings.boosts[key] for key in ("industry", "company_size", "region")))
+
+
+def test_an_explicit_profile_replaces_what_was_understood(knowledge_base):
+    response = knowledge_base.search(NORDIC_BANK, profile={"region": "North America"})
+    assert "region" not in response.understood.attributes
+    assert response.understood.attributes["industry"] == ("Banking",)
+
+
+def test_a_removed_attribute_is_ignored_and_an_unknown_one_refused(knowledge_base):
+    response = knowledge_base.search(NORDIC_BANK, ignore=["industry", "roles"])
+    assert set(response.understood.attributes) == {"company_size", "region"}
+    with pytest.raises(InvalidQueryError, match="cannot ignore 'deal_size'"):
+        knowledge_base.search(NORDIC_BANK, ignore=["deal_size"])
+
+
+def test_a_value_only_drafts_carry_is_never_understood(knowledge_base):
+    # The only insurance story of the small corpus is a draft: naming it would reveal it.
+    assert "industry" not in knowledge_base.search("an insurer merging two claims platforms").understood.attributes
+    drafts = knowledge_base.engine().vocabulary  # built from published stories only
+    assert all("Insurance" not in values for values in drafts.phrases["industry"].values())
+
+
+def test_whole_document_bm25_is_the_peer_over_published_stories(knowledge_base):
+    peer = knowledge_base.whole_document_bm25(BANK, k=5)
+    assert peer and peer[0] in {"harbourview-savings-bank", "baltic-merchant-bank"}
+    assert "atlas-reinsurance-partners" not in knowledge_base.whole_document_bm25("reinsurance treaty claims", k=13)
+    assert "atlas-reinsurance-partners" in knowledge_base.whole_document_bm25(
+        "reinsurance treaty claims", k=13, include_drafts=True)
+    assert set(knowledge_base.whole_document_bm25(BANK, k=13, filters={"region": "Nordics"})) == {"baltic-merchant-bank"}
+    assert knowledge_base.whole_document_bm25("zxqv blorf", k=5) == []
+
+
+def test_the_weak_mark_weighs_similarity_and_term_coverage():
+    settings = RankingSettings(weak_threshold=0.56, weak_coverage_weight=0.3)
+    assert settings.is_weak(0.50, 0.0) and not settings.is_weak(0.50, 0.3)
+    assert not settings.is_weak(0.60, 0.0) and settings.is_weak(0.20, 0.9)
+
+
+def test_results_say_how_much_of_the_situation_the_story_holds(knowledge_base):
+    result = knowledge_base.search(CREDIT_UNION_TEXT, k=1).results[0]
+    assert result.id == "alder-community-credit-union"
+    assert 0.5 < result.why.coverage <= 1.0 and not result.weak
+    assert any("of the situation's words" in reason for reason in result.why.reasons())
+    assert result.to_dict()["why"]["coverage"] == round(result.why.coverage, 4)

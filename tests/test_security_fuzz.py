@@ -114,7 +114,7 @@ def _strategy(operation, mode: str):
 
 @pytest.mark.parametrize("operation_id, mode", _runs())
 def test_api_answers_as_described(api_schema, session_cookie, operation_id, mode):
-    from hypothesis import HealthCheck, given, seed, settings
+    from hypothesis import HealthCheck, assume, given, seed, settings
 
     checks = _checks()
 
@@ -122,6 +122,10 @@ def test_api_answers_as_described(api_schema, session_cookie, operation_id, mode
     @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(case=_strategy(api_schema.find_operation_by_id(operation_id), mode))
     def answers_as_described(case):
+        # A "negative" value that is sent as nothing (None, an empty list or map: the query
+        # string drops it) makes a request the description allows; schemathesis would still
+        # expect it refused.
+        assume(mode == "positive" or not any(value is None or value in ([], {}) for value in (case.query or {}).values()))
         case.call_and_validate(cookies=session_cookie, checks=checks)
 
     answers_as_described()

@@ -145,6 +145,38 @@ def test_partial_returns_only_the_results_fragment(client):
     assert _story_links(response) and all(link.startswith("/cases/andes-cargo") for link in _story_links(response))
 
 
+LOGISTICS_PROSPECT = "a freight company in Brazil with ~2,000 staff; trucks wait days at borders over paperwork"
+
+
+def test_what_the_situation_says_is_shown_as_removable_chips(client):
+    html = client.get("/", query_string={"q": LOGISTICS_PROSPECT}).get_data(as_text=True)
+    page = _Page(html)
+    chips = [attrs for tag, attrs in page.tags if tag == "li" and "chip-understood" in (attrs.get("class") or "")]
+    assert [chip["data-attribute"] for chip in chips] == ["industry", "company_size", "region"]
+    assert "Understood:" in html and "1001-5000 employees" in html and "never hides any" in html
+    removes = [attrs["href"] for tag, attrs in page.tags if tag == "a" and attrs.get("class") == "chip-remove"]
+    assert len(removes) == 3
+    without_industry = parse_qs(urlsplit(removes[0].replace("&amp;", "&")).query)
+    assert without_industry == {"q": [LOGISTICS_PROSPECT], "ignore": ["industry"]}
+    after = client.get("/", query_string={"q": LOGISTICS_PROSPECT, "ignore": "industry"}).get_data(as_text=True)
+    after_page = _Page(after)
+    assert [attrs["data-attribute"] for tag, attrs in after_page.tags
+            if tag == "li" and "chip-understood" in (attrs.get("class") or "")] == ["company_size", "region"]
+    assert ("input", {"type": "hidden", "name": "ignore", "value": "industry"}) in after_page.tags, \
+        "a new search from the form keeps the removal"
+    partial = client.get("/", query_string={"q": LOGISTICS_PROSPECT, "partial": "1"}).get_data(as_text=True)
+    assert "partial" not in "".join(attrs["href"] for tag, attrs in _Page(partial).tags
+                                    if tag == "a" and attrs.get("class") == "chip-remove")
+
+
+def test_the_api_reports_what_it_understood_and_refuses_an_unknown_ignore(client):
+    data = client.get("/api/search", query_string={"q": LOGISTICS_PROSPECT, "like_region": "Latin America"}).get_json()
+    assert data["understood"] == {"industry": ["Logistics"], "company_size": ["1001-5000"]}
+    assert "coverage" in data["results"][0]["why"]
+    refused = client.get("/api/search", query_string={"q": LOGISTICS_PROSPECT, "ignore": "deal_size"})
+    assert refused.status_code == 400 and "cannot ignore 'deal_size'" in refused.get_json()["error"]["message"]
+
+
 def test_profile_raises_cases_like_the_prospect(client):
     html = client.get("/", query_string={"q": BORDER, "like_industry": "Logistics"}).get_data(as_text=True)
     assert "like you: industry Logistics" in html
@@ -265,7 +297,7 @@ def test_api_search_is_the_response_of_the_knowledge_base(client, web_kb):
     expected = web_kb.search(BORDER, k=3, profile={"region": "Latin America"}).to_dict()
     search_id = data.pop("search_id")
     assert data == expected
-    assert set(data) == {"query", "total", "results", "facets", "notices", "all_weak"}
+    assert set(data) == {"query", "total", "results", "facets", "notices", "all_weak", "understood"}
     assert isinstance(search_id, int)  # the search was logged under this id
     assert len(data["results"]) == 3 and data["results"][0]["id"] == "andes-cargo"
 

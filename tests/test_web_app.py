@@ -238,7 +238,7 @@ def test_openapi_describes_parameters_and_responses():
         assert "200" in operation["responses"]
     search = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert search == {"q", "k", "industry", "company_size", "region", "stage", "tags", "products",
-                      "like_industry", "like_size", "like_region"}
+                      "like_industry", "like_size", "like_region", "ignore"}
     refs = set(re.findall(r'"#/components/(schemas|responses)/(\w+)"', str(spec).replace("'", '"')))
     for kind, name in refs:
         assert name in spec["components"][kind], f"dangling $ref {kind}/{name}"

@@ -12,6 +12,7 @@ from typing import Any
 
 from kb.cases import SIZE_BANDS
 from kb.search.query import MAX_QUERY_CHARS, MAX_RESULTS
+from kb.search.understanding import UNDERSTOOD_FIELDS
 from kb.stages import STAGES
 from webui.insights import DEFAULT_SINCE_DAYS, MAX_SINCE_DAYS, MAX_STALE_MONTHS
 from webui.params import DEFAULT_K, SIMILAR_K, WHITESPACE
@@ -116,9 +117,11 @@ SCHEMAS: dict[str, Any] = {
     },
     "Why": {
         "type": "object",
-        "required": ["similarity", "terms", "attributes", "reasons"],
+        "required": ["similarity", "coverage", "terms", "attributes", "reasons"],
         "properties": {
             "similarity": {"type": "number", "description": "Cosine similarity of the best passage."},
+            "coverage": {"type": "number", "minimum": 0, "maximum": 1,
+                         "description": "IDF-weighted share of the situation's terms the story's text holds."},
             "terms": _STRINGS,
             "attributes": {**_STRINGS, "description": '"Like you" attributes the case shares.'},
             "reasons": {**_STRINGS, "description": "Why it matched, in words."},
@@ -138,12 +141,13 @@ SCHEMAS: dict[str, Any] = {
             "stage": _STAGE,
             "stage_label": _STRING,
             "why": _ref("Why"),
-            "weak": {"type": "boolean", "description": "No passage is close to the situation."},
+            "weak": {"type": "boolean", "description": ("A weak match: its best passage's similarity plus a "
+                                                        "share of its term coverage is below the threshold.")},
         },
     },
     "SearchResponse": {
         "type": "object",
-        "required": ["query", "total", "results", "facets", "notices", "all_weak"],
+        "required": ["query", "total", "results", "facets", "notices", "all_weak", "understood"],
         "properties": {
             "query": {"type": "string", "description": "The situation as searched (normalized, maybe cut)."},
             "total": {"type": "integer", "description": "Cases that matched before the cut to k."},
@@ -151,6 +155,13 @@ SCHEMAS: dict[str, Any] = {
             "facets": _ref("Facets"),
             "notices": {**_STRINGS, "description": "Things the person should know (a cut query, weak matches)."},
             "all_weak": {"type": "boolean"},
+            "understood": {"type": "object",
+                           "description": ("What the situation says about the prospect, as values the stories "
+                                           "carry: industry, company_size, region, roles -> values. They raise "
+                                           "matching stories (never filter); `ignore` removes one, and a profile "
+                                           "attribute replaces it."),
+                           "properties": {name: _STRINGS for name in UNDERSTOOD_FIELDS},
+                           "additionalProperties": False},
             "search_id": {"type": ["integer", "null"],
                           "description": "The id this search was logged under (null when it could not be logged)."},
         },
@@ -337,6 +348,9 @@ def openapi_spec() -> dict[str, Any]:
                     _profile("like_industry", "The prospect's industry."),
                     _profile("like_size", "The prospect's employee band.", _SIZE_ENUM),
                     _profile("like_region", "The prospect's region."),
+                    {"name": "ignore", "in": "query", "required": False, "style": "form", "explode": True,
+                     "description": ("An attribute understood from the situation to rank without (repeatable)."),
+                     "schema": {"type": "array", "items": {"type": "string", "enum": list(UNDERSTOOD_FIELDS)}}},
                 ],
                 "responses": {"200": _json(_ref("SearchResponse"), "Ranked cases, facets and notices."), **_ERRORS},
             }},

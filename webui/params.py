@@ -1,7 +1,9 @@
 """Request arguments to KnowledgeBase arguments, shared by the pages and the API.
 
 Filters are repeatable (``?industry=Banking&industry=Insurance``); a blank value is the
-same as none; the "like you" profile uses ``like_industry``, ``like_size`` and ``like_region``.
+same as none; the "like you" profile uses ``like_industry``, ``like_size`` and ``like_region``;
+``ignore`` (repeatable) removes an attribute understood from the text (industry, company_size,
+region, roles).
 Checking the values themselves is the knowledge base's job (:func:`kb.search.make_request`);
 :mod:`webui.openapi` describes the same rules to API clients.
 """
@@ -49,6 +51,7 @@ class SearchArgs:
         filters: Filter name -> values (only non-blank ones).
         profile: Profile attribute -> value (only non-blank ones).
         include_drafts: Whether drafts are shown (only to those who may read them).
+        ignore: Attributes understood from the text that the seller removed (``ignore=industry``).
     """
 
     text: str
@@ -56,11 +59,12 @@ class SearchArgs:
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     profile: dict[str, str] = field(default_factory=dict)
     include_drafts: bool = False
+    ignore: tuple[str, ...] = ()
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :meth:`KnowledgeBase.search`."""
         return {"text": self.text, "k": self.k, "filters": self.filters, "profile": self.profile,
-                "include_drafts": self.include_drafts}
+                "include_drafts": self.include_drafts, "ignore": self.ignore}
 
     def selected(self, name: str) -> tuple[str, ...]:
         """The values chosen for a filter."""
@@ -124,7 +128,13 @@ def search_args(args: MultiDict, default_k: int = DEFAULT_K, include_drafts: boo
     """
     return SearchArgs(text=(args.get("q") or "").strip(), k=parse_k(args.get("k"), default_k),
                       filters=filter_args(args, include_drafts), profile=profile_args(args),
-                      include_drafts=include_drafts)
+                      include_drafts=include_drafts, ignore=ignore_args(args))
+
+
+def ignore_args(args: MultiDict) -> tuple[str, ...]:
+    """The understood attributes the seller removed (``ignore``, repeatable), as given: any
+    value but an attribute's name is refused by :func:`kb.search.make_request`."""
+    return tuple(dict.fromkeys(args.getlist("ignore")))
 
 
 def sort_arg(args: MultiDict) -> str:

@@ -26,6 +26,8 @@ from kb.stages import STAGES
 @click.option("--like-industry", help="Raise cases of the prospect's industry (without excluding others).")
 @click.option("--like-size", type=click.Choice(SIZE_BANDS), help="Raise cases of the prospect's employee band.")
 @click.option("--like-region", help="Raise cases of the prospect's region.")
+@click.option("--ignore", multiple=True, type=click.Choice(["industry", "company_size", "region", "roles"]),
+              help="Do not raise stories for this attribute understood from TEXT (repeatable).")
 @click.option("--drafts", is_flag=True, help="Include draft cases.")
 @click.option("--batch", type=click.File("r", encoding="utf-8"),
               help='Run every query of a JSONL file (lines {"id", "text"}, filter keys optional); '
@@ -34,11 +36,13 @@ from kb.stages import STAGES
 @settings_options
 @ranking_option
 def search(text, k, industry, company_size, region, stage, tags, products, like_industry, like_size,
-           like_region, drafts, batch, as_json, settings):
+           like_region, ignore, drafts, batch, as_json, settings):
     """Find the cases whose story matches a prospect's situation.
 
-    Prints the ranked cases with the passage that matched and why; weak matches are marked.
-    With --json prints {"query", "results": [...], "facets": {...}}.
+    Prints what TEXT says of the prospect (industry, size, region, roles: raised, never
+    filtered; --ignore leaves one out, a --like-* option replaces it), then the ranked cases
+    with the passage that matched and why; weak matches are marked. With --json prints
+    {"query", "results": [...], "facets": {...}, "understood": {...}}.
 
     Example:
 
@@ -59,7 +63,8 @@ def search(text, k, industry, company_size, region, stage, tags, products, like_
                "tags": tags, "products": products}
     profile = {"industry": like_industry, "company_size": like_size, "region": like_region}
     response = base.search(text, k=k, filters={key: v for key, v in filters.items() if v},
-                           profile={key: v for key, v in profile.items() if v}, include_drafts=drafts)
+                           profile={key: v for key, v in profile.items() if v}, include_drafts=drafts,
+                           ignore=ignore)
     for notice in response.notices:
         click.echo(f"note: {notice}", err=True)
     if as_json:
@@ -68,6 +73,9 @@ def search(text, k, industry, company_size, region, stage, tags, products, like_
     if not response.results:
         click.echo("no cases match these filters")
         return
+    if response.understood:
+        click.echo("understood: " + " · ".join(", ".join(values) for values in response.understood.attributes.values())
+                   + "  (raised, not filtered; --ignore to leave one out)\n")
     for rank, result in enumerate(response.results, start=1):
         click.echo(_format_result(rank, result.to_dict()))
 
@@ -111,8 +119,9 @@ def _run_batch(base, handle, k, drafts) -> None:
 @click.option("--queries", "queries_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help='JSONL of judged queries: {"id", "text", "rel": {case_id: grade 1 or 2}}; '
                    '"rel": {} marks a gap, a situation no story covers.')
-@click.option("--mode", "modes", multiple=True, type=click.Choice(["hybrid", "dense", "lexical"]),
-              help="Rankings to measure (default: all three).")
+@click.option("--mode", "modes", multiple=True, type=click.Choice(["hybrid", "dense", "lexical", "doc-bm25"]),
+              help="Rankings to measure (default: all four; doc-bm25 is the peer, plain BM25 over each "
+                   "story's whole text).")
 @click.option("--drafts", is_flag=True, help="Include draft cases in the rankings.")
 @click.option("--tune", is_flag=True,
               help="Try a grid of ranking settings (dense vs lexical weight, second-passage weight) "
@@ -125,7 +134,8 @@ def _run_batch(base, handle, k, drafts) -> None:
 def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
     """Measure ranking quality on judged queries: nDCG@10, MRR@10 (first grade-2 hit), Recall@5.
 
-    Reports the hybrid ranking and, in the same run, dense-only and lexical-only, then how
+    Reports the hybrid ranking and, in the same run, dense-only, lexical-only and the peer
+    every ranking must beat (doc-bm25: plain BM25 over each story's whole text), then how
     the weak-match marking fared: how often the first grade-2 hit was marked weak, and how
     many gap queries ("rel": {}, no story fits) were answered "no strong match". With
     --tune, tries a grid of ranking settings instead and lists the best; settings tuned and
@@ -138,7 +148,7 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
         kb eval --queries eval/starter_queries.jsonl
         kb eval --queries eval/kubernetes_queries.jsonl --tune --write ranking.toml
     """
-    from kb.evaluation import MODES, judgment_warnings, load_queries, measure
+    from kb.evaluation import MODES, PEER, judgment_warnings, load_queries, measure
     from kb.service import KnowledgeBase
 
     if write_path is not None and not tune:
@@ -155,6 +165,9 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
         return
 
     def search(query, mode):
+        if mode == PEER:
+            return [(case_id, False) for case_id in
+                    base.whole_document_bm25(query.text, k=10, filters=query.filters, include_drafts=drafts)]
         response = base.search(query.text, k=10, filters=query.filters, mode=mode, include_drafts=drafts)
         return [(result.id, result.weak) for result in response.results]
 

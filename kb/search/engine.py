@@ -23,6 +23,7 @@ from kb.indexing import PROFILE_SECTION
 from kb.search.query import FILTER_FIELDS, PROFILE_FIELDS, SearchRequest
 from kb.search.settings import RankingSettings
 from kb.search.snippets import make_snippet, query_terms
+from kb.search.understanding import UNDERSTOOD_FIELDS, Understood, Vocabulary
 from kb.stages import stage_label
 
 #: Facets reported with every response, in display order.
@@ -38,17 +39,20 @@ class Why:
     similarity: float
     terms: tuple[str, ...]
     attributes: tuple[str, ...]
+    coverage: float = 0.0  # IDF-weighted share of the situation's terms the story holds
 
     def reasons(self) -> list[str]:
         out = [f"meaning of the passage (similarity {self.similarity:.2f})"]
         if self.terms:
             out.append("shared terms: " + ", ".join(self.terms))
+        if self.coverage:
+            out.append(f"the story holds {self.coverage:.0%} of the situation's words (weighted by rarity)")
         out.extend(f"like you: {attribute}" for attribute in self.attributes)
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"similarity": round(self.similarity, 4), "terms": list(self.terms),
-                "attributes": list(self.attributes), "reasons": self.reasons()}
+        return {"similarity": round(self.similarity, 4), "coverage": round(self.coverage, 4),
+                "terms": list(self.terms), "attributes": list(self.attributes), "reasons": self.reasons()}
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class Response:
     facets: dict[str, dict[str, int]]
     notices: list[str] = field(default_factory=list)
     total: int = 0
+    understood: Understood = field(default_factory=Understood)
 
     @property
     def all_weak(self) -> bool:
@@ -107,7 +112,7 @@ class Response:
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, "results": [r.to_dict() for r in self.results],
-                "facets": self.facets, "notices": self.notices,
+                "facets": self.facets, "notices": self.notices, "understood": self.understood.to_dict(),
                 "all_weak": bool(self.results) and self.all_weak}
 
 
@@ -120,6 +125,7 @@ class SearchEngine:
         self.settings = settings or RankingSettings()
         self._doc_values = [_facet_values(version.doc_meta[doc_id]) for doc_id in version.doc_ids]
         self._passage_stage = np.array([p.stage or "" for p in version.passages], dtype=object)
+        self.vocabulary = Vocabulary.from_values(self._known_values())
         # Case masks and facet counts by filters: the version never changes, so neither do they.
         self._memo: dict[tuple, Any] = {}
 
@@ -128,16 +134,18 @@ class SearchEngine:
     def search(self, request: SearchRequest, notices: list[str] | None = None) -> Response:
         """Rank the cases for a request (see :func:`kb.search.query.make_request`)."""
         facets = self.facet_counts(request)
-        response = Response(query=request.text, results=[], facets=facets, notices=list(notices or []))
+        understood = self.understood(request)
+        response = Response(query=request.text, results=[], facets=facets, notices=list(notices or []),
+                            understood=understood)
         found = self._find(request, self.settings.candidates)
         if found is None:
             return response
         query_vector, dense, lexical, documents = found
-        ranked = self._rank(dense, lexical, documents, request, self.settings)
+        ranked = self._rank(dense, lexical, documents, request, understood, self.settings)
         response.total = len(ranked)
         terms = query_terms(request.text)
         for doc, score in ranked[: request.k]:
-            response.results.append(self._result(doc, score, query_vector, dense, lexical, terms, request))
+            response.results.append(self._result(doc, score, query_vector, lexical, documents, terms, request))
         if response.results and response.all_weak:
             response.notices.append("no strong match: no story is close to this situation, "
                                     "the closest ones are shown as weak matches")
@@ -156,9 +164,27 @@ class SearchEngine:
         if found is None:
             return [[] for _ in variants]
         _, dense, lexical, documents = found
-        ids = self.version.doc_ids
-        return [[ids[doc] for doc, _ in self._rank(dense, lexical, documents, request, v)[: request.k]]
+        ids, understood = self.version.doc_ids, self.understood(request)
+        return [[ids[doc] for doc, _ in self._rank(dense, lexical, documents, request, understood, v)[: request.k]]
                 for v in variants]
+
+    def whole_document_bm25(self, request: SearchRequest) -> list[str]:
+        """The top ``request.k`` case ids by plain BM25 over each case's whole text, the peer a
+        ranking must beat (bm25s, English stemming and stop words; filters apply, nothing else)."""
+        lexical = self.version.doc_lexical
+        if lexical is None:
+            return []
+        allowed = self._doc_mask(request.filters, request.include_drafts)  # a stage: cases telling it
+        scores = np.where(allowed, lexical.scores(request.text), 0.0)
+        order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0][: request.k]
+        return [self.version.doc_ids[i] for i in order]
+
+    def understood(self, request: SearchRequest) -> Understood:
+        """What the request's text says about the prospect, less what the seller removed or gave
+        explicitly in the profile (see :mod:`kb.search.understanding`)."""
+        if not request.understand:
+            return Understood()
+        return self.vocabulary.understand(request.text).without(set(request.profile) | set(request.ignore))
 
     def matching(self, filters: dict[str, tuple[str, ...]], include_drafts: bool = False) -> list[str]:
         """Ids of the cases matching filters (a stage filter: cases that tell that stage)."""
@@ -201,20 +227,25 @@ class SearchEngine:
         """Whole-case evidence: BM25 over each case's whole text and the similarity of its mean
         passage vector, standardized over the allowed cases."""
         version = self.version
-        bm25 = (version.doc_lexical.scores(request.text).astype(np.float64) if version.doc_lexical is not None
-                else np.zeros(len(version.doc_ids)))
+        if version.doc_lexical is not None:
+            bm25 = version.doc_lexical.scores(request.text).astype(np.float64)
+            coverage = version.doc_lexical.coverage(request.text)
+        else:
+            bm25 = coverage = np.zeros(len(version.doc_ids))
         vector = (self._centroids() @ query_vector).astype(np.float64)
         return DocumentEvidence(allowed=allowed, matched=allowed & (bm25 > 0),
-                                bm25=_standardized_array(bm25, allowed), vector=_standardized_array(vector, allowed))
+                                bm25=_standardized_array(bm25, allowed), vector=_standardized_array(vector, allowed),
+                                coverage=coverage)
 
     def _rank(self, dense: dict[int, float], lexical: dict[int, float], documents: DocumentEvidence,
-              request: SearchRequest, settings: RankingSettings) -> list[tuple[int, float]]:
+              request: SearchRequest, understood: Understood, settings: RankingSettings) -> list[tuple[int, float]]:
         """(case, score) pairs, best first: fused, aggregated per case, joined by the whole cases'
-        evidence (hybrid mode), boosted by the profile."""
+        evidence (hybrid mode), boosted by the profile and by what the query says of the prospect."""
         fused = self._fuse(dense, lexical, request.mode, settings)
         if request.mode == "hybrid" and (settings.document_bm25_weight or settings.document_vector_weight):
             fused = _with_documents(fused, documents, settings)
-        boosted = {doc: score + self._boost(doc, request.profile, settings) for doc, score in fused.items()}
+        boosted = {doc: score + self._boost(doc, request.profile, understood, settings)
+                   for doc, score in fused.items()}
         return sorted(boosted.items(), key=lambda item: (-item[1], self.version.doc_ids[item[0]]))
 
     def _candidates(self, request: SearchRequest, query_vector: np.ndarray, allowed: np.ndarray,
@@ -282,16 +313,23 @@ class SearchEngine:
                 fused[doc] = fused.get(doc, 0.0) + weight / (s.rrf_k + rank)
         return fused
 
-    def _boost(self, doc: int, profile: dict[str, str], settings: RankingSettings) -> float:
-        if not profile:
+    def _boost(self, doc: int, profile: dict[str, str], understood: Understood, settings: RankingSettings) -> float:
+        """The "like you" boost: the profile's attributes the case shares, and a share
+        (``understood_weight``) of the boost of each understood attribute it shares."""
+        if not profile and not understood:
             return 0.0
         meta = self.version.doc_meta[self.version.doc_ids[doc]]
-        return sum(settings.boosts.get(key, 0.0) for key, value in profile.items() if _same(meta.get(key), value))
+        boost = sum(settings.boosts.get(key, 0.0) for key, value in profile.items() if _same(meta.get(key), value))
+        if understood and settings.understood_weight:
+            boost += settings.understood_weight * sum(
+                settings.boosts.get(key, 0.0) for key, values in understood.attributes.items()
+                if _shares(meta.get(key), values))
+        return boost
 
     # -- results -----------------------------------------------------------------------
 
-    def _result(self, doc: int, score: float, query_vector: np.ndarray, dense: dict[int, float],
-                lexical: dict[int, float], terms: set[str], request: SearchRequest) -> Result:
+    def _result(self, doc: int, score: float, query_vector: np.ndarray, lexical: dict[int, float],
+                documents: DocumentEvidence, terms: set[str], request: SearchRequest) -> Result:
         version = self.version
         doc_id = version.doc_ids[doc]
         span = version.doc_range(doc_id)
@@ -310,11 +348,12 @@ class SearchEngine:
         meta = version.doc_meta[doc_id]
         attributes = tuple(f"{key.replace('_', ' ')} {meta.get(key)}" for key, value in request.profile.items()
                            if _same(meta.get(key), value))
+        coverage = float(documents.coverage[doc])
         why = Why(similarity=similarity, terms=snippet.terms or _shared_terms(passage.text, terms),
-                  attributes=attributes)
+                  attributes=attributes, coverage=coverage)
         return Result(id=doc_id, score=score, meta=meta, section=passage.section, stage=passage.stage,
                       passage=passage.text, snippet_text=snippet.marked("", ""), snippet_html=snippet.html(),
-                      why=why, weak=similarity < self.settings.weak_similarity)
+                      why=why, weak=self.settings.is_weak(similarity, coverage))
 
     # -- filters and facets ------------------------------------------------------------
 
@@ -370,6 +409,18 @@ class SearchEngine:
             facets[name] = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
         return facets
 
+    def _known_values(self) -> dict[str, set[str]]:
+        """Each understood attribute's values among the published cases (drafts never show)."""
+        known: dict[str, set[str]] = {name: set() for name in UNDERSTOOD_FIELDS}
+        for doc_id, values in zip(self.version.doc_ids, self._doc_values):
+            if values["status"] == {"draft"}:
+                continue
+            meta = self.version.doc_meta[doc_id]
+            for name in UNDERSTOOD_FIELDS:
+                raw = meta.get(name)
+                known[name].update(v for v in ([raw] if isinstance(raw, str) else raw or []) if isinstance(v, str))
+        return known
+
     def _centroids(self) -> np.ndarray:
         if not hasattr(self, "_centroid_matrix"):
             version = self.version
@@ -402,6 +453,12 @@ def _same(actual: Any, wanted: str) -> bool:
     return isinstance(actual, str) and actual.casefold() == wanted.casefold()
 
 
+def _shares(actual: Any, wanted: tuple[str, ...]) -> bool:
+    """True when a case's value (or one of its list of values) is among the wanted ones."""
+    values = [actual] if isinstance(actual, str) else actual if isinstance(actual, list) else []
+    return any(isinstance(value, str) and value in wanted for value in values)
+
+
 def _standardized(scores: dict[int, float]) -> dict[int, float]:
     """Z-scores: each score minus the mean, over the standard deviation, of the list."""
     if not scores:
@@ -420,6 +477,7 @@ class DocumentEvidence:
     matched: np.ndarray  # allowed cases sharing a term with the query
     bm25: np.ndarray  # BM25 of the case's whole text
     vector: np.ndarray  # similarity of the case's mean passage vector
+    coverage: np.ndarray  # IDF-weighted share of the query's terms in the case's text (0 to 1, raw)
 
 
 def _with_documents(passage_scores: dict[int, float], documents: DocumentEvidence,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kb.cases import SIZE_BANDS, STATUSES
 from kb.errors import InvalidQueryError
 from kb.search.settings import MODES
+from kb.search.understanding import UNDERSTOOD_FIELDS
 from kb.stages import STAGES
 
 #: Longest query kept; longer ones are cut at a word boundary with a notice.
@@ -35,6 +37,8 @@ class SearchRequest:
         profile: "Like you" attributes that raise matching cases without excluding others.
         mode: "hybrid", or "dense" / "lexical" alone (for evaluation).
         include_drafts: Show draft cases too (marketers).
+        understand: Read industry, size, region and roles from the text as soft boosts.
+        ignore: Understood attributes the seller removed (see :mod:`kb.search.understanding`).
     """
 
     text: str
@@ -43,10 +47,13 @@ class SearchRequest:
     profile: dict[str, str] = field(default_factory=dict)
     mode: str = "hybrid"
     include_drafts: bool = False
+    understand: bool = True
+    ignore: tuple[str, ...] = ()
 
 
 def make_request(text: str | None, k: int = 10, filters: dict | None = None, profile: dict | None = None,
-                 mode: str = "hybrid", include_drafts: bool = False) -> tuple[SearchRequest, list[str]]:
+                 mode: str = "hybrid", include_drafts: bool = False, understand: bool = True,
+                 ignore: Iterable[str] = ()) -> tuple[SearchRequest, list[str]]:
     """Check and normalize a request.
 
     Returns:
@@ -80,8 +87,12 @@ def make_request(text: str | None, k: int = 10, filters: dict | None = None, pro
             if key == "company_size":
                 _check_choice("company_size", (value.strip(),), SIZE_BANDS)
             clean_profile[key] = value.strip()
+    ignored = tuple(dict.fromkeys(ignore or ()))
+    for name in ignored:
+        if name not in UNDERSTOOD_FIELDS:
+            raise InvalidQueryError(f"cannot ignore '{name}': understood attributes are {', '.join(UNDERSTOOD_FIELDS)}")
     return SearchRequest(text=cleaned, k=k, filters=clean_filters, profile=clean_profile, mode=mode,
-                         include_drafts=include_drafts), notices
+                         include_drafts=include_drafts, understand=bool(understand), ignore=ignored), notices
 
 
 def check_filters(filters: dict | None) -> dict[str, tuple[str, ...]]:

@@ -27,14 +27,18 @@ from typing import Any
 from kb.errors import ConfigError
 from kb.search.query import PROFILE_FIELDS
 from kb.search.settings import FUSION_METHODS, RankingSettings
+from kb.search.understanding import UNDERSTOOD_FIELDS
+
+#: Fields a boost may be given for: the profile's, and roles (understood from the query only).
+BOOSTED_FIELDS = tuple(dict.fromkeys(PROFILE_FIELDS + UNDERSTOOD_FIELDS))
 
 #: Fields that hold a number of at least 0, and those that must be whole numbers.
 _WEIGHTS = ("dense_weight", "lexical_weight", "second_passage_weight", "document_bm25_weight",
-            "document_vector_weight")
+            "document_vector_weight", "understood_weight", "weak_coverage_weight")
 _WHOLE = ("candidates",)
 #: Fields in the order a written file lists them.
 _ORDER = ("fusion", "dense_weight", "lexical_weight", "rrf_k", "second_passage_weight", "document_bm25_weight",
-          "document_vector_weight", "candidates", "weak_similarity")
+          "document_vector_weight", "understood_weight", "candidates", "weak_threshold", "weak_coverage_weight")
 
 
 def load_ranking(path: Path | str) -> RankingSettings:
@@ -103,18 +107,18 @@ def _number(name: str, value: Any, source: str) -> float | int:
         raise ConfigError(f"{source}: {name} must be 0 or more, not {value!r}")
     if name == "rrf_k" and value <= 0:
         raise ConfigError(f"{source}: rrf_k must be more than 0, not {value!r}")
-    if name == "weak_similarity" and not -1 <= value <= 1:
-        raise ConfigError(f"{source}: weak_similarity is a cosine similarity from -1 to 1, not {value!r}")
+    if name == "weak_threshold" and not -1 <= value <= 2:
+        raise ConfigError(f"{source}: weak_threshold is a match strength from -1 to 2, not {value!r}")
     return float(value)
 
 
 def _boosts(value: Any, source: str) -> dict[str, float]:
     if not isinstance(value, dict):
-        raise ConfigError(f"{source}: boosts must be a table ([boosts]) of {', '.join(PROFILE_FIELDS)}")
-    unknown = sorted(set(value) - set(PROFILE_FIELDS))
+        raise ConfigError(f"{source}: boosts must be a table ([boosts]) of {', '.join(BOOSTED_FIELDS)}")
+    unknown = sorted(set(value) - set(BOOSTED_FIELDS))
     if unknown:
         raise ConfigError(f"{source}: boosts.{unknown[0]} is not a profile field; "
-                          f"known: {', '.join(PROFILE_FIELDS)}")
+                          f"known: {', '.join(BOOSTED_FIELDS)}")
     out = dict(RankingSettings().boosts)
     for key, size in value.items():
         if isinstance(size, bool) or not isinstance(size, (int, float)) or not math.isfinite(size) or size < 0:

@@ -30,7 +30,13 @@ class RankingSettings:
         candidates: Passages each method contributes before fusion (filters apply first).
         boosts: Added to a case's score per matching "like you" attribute (in standard
             deviations of the fused score).
-        weak_similarity: Below this cosine similarity of its best passage, a result is weak.
+        understood_weight: The share of a boost given to an attribute understood from the
+            query's words (kb.search.understanding) rather than given in the profile.
+        weak_threshold: A result is weak ("no strong match") when its match strength, the
+            cosine similarity of its best passage plus ``weak_coverage_weight`` times its
+            term coverage (the IDF-weighted share of the query's terms its text holds, 0 to
+            1), is below this. Chosen on the judged and gap queries of both corpora.
+        weak_coverage_weight: How much term coverage adds to the match strength.
     """
 
     fusion: str = "zscore"
@@ -42,5 +48,11 @@ class RankingSettings:
     document_vector_weight: float = 0.3
     candidates: int = 1000
     boosts: dict[str, float] = field(default_factory=lambda: {
-        "industry": 0.5, "company_size": 0.25, "region": 0.2})
-    weak_similarity: float = 0.40
+        "industry": 0.5, "company_size": 0.25, "region": 0.2, "roles": 0.1})
+    understood_weight: float = 0.5
+    weak_threshold: float = 0.56
+    weak_coverage_weight: float = 0.3
+
+    def is_weak(self, similarity: float, coverage: float) -> bool:
+        """Whether a result with this best-passage similarity and term coverage is weak."""
+        return similarity + self.weak_coverage_weight * coverage < self.weak_threshold

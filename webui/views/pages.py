@@ -13,6 +13,7 @@ from webui.facets import active_filters, facet_groups
 from webui.params import PROFILE_PARAMS, SORTS, SearchArgs, filter_args, is_partial, search_args, sort_arg
 from webui.searchlog import log_open, log_search
 from webui.stories import find_match, load_story
+from webui.understood import understood_chips
 from webui.views import knowledge_base
 
 bp = Blueprint("pages", __name__)
@@ -45,6 +46,7 @@ def search():
         "groups": facet_groups(facets, args.filters),
         "active": active_filters(args.filters),
         "clear_url": url_for("pages.search", q=args.text or None, **_profile_params(args)),
+        "understood": understood_chips(response.understood, request.args) if response else [],
         "examples": EXAMPLES,
     }
     if is_partial(request.args):
