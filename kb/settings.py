@@ -21,6 +21,7 @@ ENVIRONMENT = {
     "data_dir": "KB_DATA",
     "model": "KB_MODEL",
     "ranking_file": "KB_RANKING",
+    "database_file": "KB_DATABASE",
 }
 
 
@@ -35,6 +36,8 @@ class Settings:
         model: A packaged model name or a local model folder (``KB_MODEL``).
         ranking_file: A TOML file of ranking settings (``KB_RANKING``; default: none, the
             built-in settings; see :mod:`kb.search.ranking_file`).
+        database_file: The SQLite database of users and the search log (``KB_DATABASE``,
+            default ``DATA_DIR/kb.sqlite3``). The CLI and the server read the same one.
     """
 
     cases_dir: Path = Path("cases")
@@ -42,6 +45,7 @@ class Settings:
     data_dir: Path = Path(".kb")
     model: str = DEFAULT_MODEL
     ranking_file: Path | None = None
+    database_file: Path | None = None
 
     @property
     def index_path(self) -> Path:
@@ -49,8 +53,8 @@ class Settings:
 
     @property
     def database_path(self) -> Path:
-        """The SQLite database of users and the search log: DATA_DIR/kb.sqlite3."""
-        return self.data_dir / "kb.sqlite3"
+        """The SQLite database of users and the search log: KB_DATABASE, else DATA_DIR/kb.sqlite3."""
+        return self.database_file if self.database_file is not None else self.data_dir / "kb.sqlite3"
 
 
 def load_settings(environ: dict[str, str] | None = None, **given: Any) -> Settings:
@@ -65,7 +69,7 @@ def load_settings(environ: dict[str, str] | None = None, **given: Any) -> Settin
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     values.update({key: value for key, value in given.items() if value is not None})
-    for key in ("cases_dir", "index_dir", "data_dir", "ranking_file"):
+    for key in ("cases_dir", "index_dir", "data_dir", "ranking_file", "database_file"):
         if key in values and values[key] is not None:
             values[key] = Path(values[key]).expanduser()
     return replace(Settings(), **values)

@@ -8,7 +8,7 @@ import pytest
 
 from kb.cli import cli
 from kb.errors import ConfigError
-from kb.settings import Settings
+from kb.settings import Settings, load_settings
 from webui.config import web_config
 
 
@@ -43,8 +43,24 @@ def test_require_login_rejects_other_values_naming_the_variable(settings, value)
 
 def test_database_defaults_to_the_data_folder(settings, tmp_path):
     assert web_config(settings=settings, environ={"KB_SECRET_KEY": "k"})["KB_DATABASE"] == settings.database_path
-    config = web_config(settings=settings, environ={"KB_SECRET_KEY": "k", "KB_DATABASE": str(tmp_path / "u.db")})
-    assert config["KB_DATABASE"] == tmp_path / "u.db"
+    assert settings.database_path == Path(settings.data_dir) / "kb.sqlite3"
+    env = {"KB_SECRET_KEY": "k", "KB_DATA": str(tmp_path / "data"), "KB_DATABASE": str(tmp_path / "u.db")}
+    assert web_config(environ=env)["KB_DATABASE"] == tmp_path / "u.db" == load_settings(env).database_path
+
+
+def test_the_cli_and_the_server_use_the_same_database(runner, tmp_path):
+    """`kb users add` with KB_DATABASE set writes the file the server reads (it used to write
+    KB_DATA/kb.sqlite3, so the admin just added could not sign in)."""
+    from kb.users import UserStore
+
+    env = {"KB_DATA": str(tmp_path / "data"), "KB_DATABASE": str(tmp_path / "shared.sqlite3")}
+    result = runner.invoke(cli, ["users", "add", "ada", "--role", "admin", "--password-stdin"], env=env,
+                           input="correct horse battery staple\n")
+    assert result.exit_code == 0, result.output
+    server_database = web_config(environ={**env, "KB_SECRET_KEY": "k"})["KB_DATABASE"]
+    assert server_database == tmp_path / "shared.sqlite3"
+    assert UserStore(server_database).authenticate("ada", "correct horse battery staple").role == "admin"
+    assert not (tmp_path / "data" / "kb.sqlite3").exists()
 
 
 def test_secret_key_is_generated_once_and_kept(settings):

@@ -55,7 +55,7 @@ def web_config(*, prod: bool = False, host: str | None = None, port: int | None 
     return {
         "KB_SETTINGS": settings,
         "KB_REQUIRE_LOGIN": require_login,
-        "KB_DATABASE": Path(env["KB_DATABASE"]).expanduser() if env.get("KB_DATABASE") else settings.database_path,
+        "KB_DATABASE": settings.database_path,  # KB_DATABASE is a setting: the CLI reads the same file
         "KB_STALE_MONTHS": stale_months(env),
         "KB_LOG_RETENTION_DAYS": retention_days(env),
         "KB_LOG_SEARCHES_PER_MINUTE": searches_per_minute(env),
