@@ -32,6 +32,7 @@ from kb.cases import SIZE_BANDS
 from kb.searchlog import (DEMO_USER, LoggedOpen, LoggedSearch, QueryTally, SearchLog, iso_time,
                           whole_number_setting)
 from kb.stages import STAGES
+from kb.visibility import is_draft
 
 #: Months after which a published story counts as stale when KB_STALE_MONTHS is not set.
 DEFAULT_STALE_MONTHS = 24
@@ -67,7 +68,7 @@ def normalize_query(text: str) -> str:
 
 def published_cases(doc_meta: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     """The cases sellers can find (drafts left out), by id."""
-    return {case_id: meta for case_id, meta in sorted(doc_meta.items()) if meta.get("status") != "draft"}
+    return {case_id: meta for case_id, meta in sorted(doc_meta.items()) if not is_draft(meta)}
 
 
 # -- what sellers search for -------------------------------------------------------------
@@ -264,7 +265,7 @@ def _published_passages(version) -> np.ndarray | None:
     """The passage numbers of published stories, or None when every story is published."""
     if version is None or not len(version.passages):
         return None
-    published = np.array([version.doc_meta[doc_id].get("status") != "draft" for doc_id in version.doc_ids])
+    published = np.array([not is_draft(version.doc_meta[doc_id]) for doc_id in version.doc_ids])
     return None if published.all() else np.flatnonzero(published[version.passage_doc])
 
 

@@ -18,6 +18,7 @@ from kb.search import RankingSettings, Response, SearchEngine, make_request
 from kb.search.query import MAX_RESULTS, SearchRequest, check_filters
 from kb.search.ranking_file import load_ranking
 from kb.settings import Settings
+from kb.visibility import is_visible
 
 #: Seconds between checks of the index's CURRENT pointer.
 RELOAD_CHECK_SECONDS = 1.0
@@ -108,7 +109,7 @@ class KnowledgeBase:
             CaseNotFoundError: No such case, or a draft when drafts are not shown.
         """
         meta = self.version.doc_meta.get(case_id)
-        if meta is None or (meta.get("status") == "draft" and not include_drafts):
+        if meta is None or not is_visible(meta, include_drafts):
             raise CaseNotFoundError(f"no case with id '{case_id}'")
         return meta
 

@@ -25,6 +25,7 @@ from kb.search.settings import RankingSettings
 from kb.search.snippets import make_snippet, query_terms
 from kb.search.understanding import UNDERSTOOD_FIELDS, Understood, Vocabulary
 from kb.stages import stage_label
+from kb.visibility import is_draft
 
 #: Facets reported with every response, in display order.
 FACET_FIELDS = ("industry", "company_size", "region", "stage", "tags")
@@ -124,6 +125,7 @@ class SearchEngine:
         self.embedder = embedder
         self.settings = settings or RankingSettings()
         self._doc_values = [_facet_values(version.doc_meta[doc_id]) for doc_id in version.doc_ids]
+        self._draft = np.array([is_draft(version.doc_meta[doc_id]) for doc_id in version.doc_ids], dtype=bool)
         self._passage_stage = np.array([p.stage or "" for p in version.passages], dtype=object)
         self.vocabulary = Vocabulary.from_values(self._known_values())
         # Case masks and facet counts by filters: the version never changes, so neither do they.
@@ -368,7 +370,7 @@ class SearchEngine:
     def _compute_doc_mask(self, filters: dict[str, tuple[str, ...]], include_drafts: bool) -> np.ndarray:
         mask = np.ones(len(self.version.doc_ids), dtype=bool)
         for doc, values in enumerate(self._doc_values):
-            if not include_drafts and values["status"] == {"draft"}:  # never shown, whatever the filters
+            if self._draft[doc] and not include_drafts:  # never shown, whatever the filters
                 mask[doc] = False
                 continue
             for key, wanted in filters.items():
@@ -412,8 +414,8 @@ class SearchEngine:
     def _known_values(self) -> dict[str, set[str]]:
         """Each understood attribute's values among the published cases (drafts never show)."""
         known: dict[str, set[str]] = {name: set() for name in UNDERSTOOD_FIELDS}
-        for doc_id, values in zip(self.version.doc_ids, self._doc_values):
-            if values["status"] == {"draft"}:
+        for doc, doc_id in enumerate(self.version.doc_ids):
+            if self._draft[doc]:
                 continue
             meta = self.version.doc_meta[doc_id]
             for name in UNDERSTOOD_FIELDS:
