@@ -772,7 +772,7 @@ def seed_demo(log: SearchLog, base, count: int = 200, days: int = 60, seed: int 
             responses[text] = base.search(text, k=10)
         response = responses[text]
         search_id = log.record_response(response, user=DEMO_USER, at=at)
-        weak = not response.results or response.all_weak
+        weak = response.no_strong_match
         counts["searches"] += 1
         counts["weak"] += int(weak)
         if not weak and rng.random() < 0.55:

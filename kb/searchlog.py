@@ -224,8 +224,7 @@ class SearchLog(DatabaseStore):
         """Log a :class:`kb.search.Response`: its query, top results, and weak when it has
         no result or only weak ones."""
         results = [(result.id, result.score) for result in response.results]
-        weak = not response.results or all(result.weak for result in response.results)
-        return self.record_search(response.query, filters, profile, results, weak, user=user, mode=mode, at=at)
+        return self.record_search(response.query, filters, profile, results, response.no_strong_match, user=user, mode=mode, at=at)
 
     def record_open(self, search_id: int | None, case_id: str, user: str | None = None,
                     at: float | None = None) -> int | None:

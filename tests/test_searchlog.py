@@ -57,14 +57,17 @@ def test_a_search_is_recorded_with_its_filters_top_ten_results_and_weakness(log)
 
 
 def test_a_response_is_weak_when_it_has_no_result_or_only_weak_ones(log):
+    from kb.search.engine import Response
+
     def response(*weak):
-        return SimpleNamespace(query="q", results=[SimpleNamespace(id=f"c{i}", score=1.0, weak=w)
-                                                   for i, w in enumerate(weak)])
+        return Response(query="q", facets={}, results=[SimpleNamespace(id=f"c{i}", score=1.0, weak=w)
+                                                       for i, w in enumerate(weak)])
 
     log.record_response(response(True, False))
     log.record_response(response(True, True))
     log.record_response(response())
     assert [s.weak for s in log.searches()] == [False, True, True]
+    assert [response(True).all_weak, response().all_weak] == [True, False], "the notice needs results"
 
 
 def test_a_blank_query_is_refused(log):

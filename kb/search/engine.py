@@ -109,12 +109,19 @@ class Response:
 
     @property
     def all_weak(self) -> bool:
-        return all(result.weak for result in self.results)
+        """Results were found and every one is weak (the page's "no strong match" notice)."""
+        return bool(self.results) and all(result.weak for result in self.results)
+
+    @property
+    def no_strong_match(self) -> bool:
+        """No result is a strong match (none at all, or only weak ones): what the search log
+        counts as a weak search and the evaluation as a gap answered."""
+        return not any(not result.weak for result in self.results)
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, "results": [r.to_dict() for r in self.results],
                 "facets": self.facets, "notices": self.notices, "understood": self.understood.to_dict(),
-                "all_weak": bool(self.results) and self.all_weak}
+                "all_weak": self.all_weak}
 
 
 class SearchEngine:
@@ -148,7 +155,7 @@ class SearchEngine:
         terms = query_terms(request.text)
         for doc, score in ranked[: request.k]:
             response.results.append(self._result(doc, score, query_vector, lexical, documents, terms, request))
-        if response.results and response.all_weak:
+        if response.all_weak:
             response.notices.append("no strong match: no story is close to this situation, "
                                     "the closest ones are shown as weak matches")
         return response
