@@ -30,6 +30,8 @@ class JudgedQuery:
     text: str
     rel: dict[str, int]
     filters: dict | None = None
+    #: Other keys of the query's line (a "style", say), for grouping the figures.
+    fields: dict | None = None
 
     @property
     def is_gap(self) -> bool:
@@ -96,7 +98,8 @@ def load_queries(path: Path | str) -> list[JudgedQuery]:
             row = json.loads(line)
             rel = {read_case_id(str(k)): int(v) for k, v in row.get("rel", {}).items()}
             query = JudgedQuery(id=str(row["id"]), text=str(row["text"]), rel=rel,
-                                filters=row.get("filters"))
+                                filters=row.get("filters"),
+                                fields={k: v for k, v in row.items() if k not in ("id", "text", "rel", "filters")})
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KbError(f"{path}:{number}: not a judged query ({exc}); expected "
                           '{"id": ..., "text": ..., "rel": {"case-id": 2}}') from None
@@ -202,6 +205,16 @@ def measure(queries: Sequence[JudgedQuery], search: Search, modes: Sequence[str]
         if mode == "hybrid":
             marks = _marks(found)
     return Report(scores, marks)
+
+
+def grouped(queries: Sequence[JudgedQuery], field: str) -> dict[str, list[JudgedQuery]]:
+    """The queries by the value of one of their other fields (``"style"``), in first-seen
+    order; queries without it are grouped under "(none)"."""
+    groups: dict[str, list[JudgedQuery]] = {}
+    for query in queries:
+        value = (query.fields or {}).get(field)
+        groups.setdefault("(none)" if value is None else str(value), []).append(query)
+    return groups
 
 
 def evaluate(queries: Sequence[JudgedQuery], rank: Callable[[JudgedQuery], list[str]]) -> Scores:

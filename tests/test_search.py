@@ -388,3 +388,24 @@ def test_results_say_how_much_of_the_situation_the_story_holds(knowledge_base):
     assert 0.5 < result.why.coverage <= 1.0 and not result.weak
     assert any("of the situation's words" in reason for reason in result.why.reasons())
     assert result.to_dict()["why"]["coverage"] == round(result.why.coverage, 4)
+
+
+def test_eval_by_a_field_prints_each_groups_figures(runner, small_settings, tmp_path):
+    env = {"KB_CASES": str(small_settings.cases_dir), "KB_DATA": str(small_settings.data_dir)}
+    queries = tmp_path / "judged.jsonl"
+    rows = [{"id": "a", "text": BANK, "rel": {"harbourview-savings-bank": 2}, "style": "paraphrase"},
+            {"id": "b", "text": "savings bank fintech", "rel": {"harbourview-savings-bank": 2}, "style": "keyword"},
+            {"id": "c", "text": "credit union car loan members", "rel": {"alder-community-credit-union": 2}}]
+    queries.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    result = runner.invoke(cli, ["eval", "--queries", str(queries), "--mode", "hybrid", "--by", "style"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = lines.index("nDCG@10 by style:")
+    assert lines[start + 1].split() == ["style", "queries", "hybrid"]
+    assert [line.split()[:2] for line in lines[start + 2:]] == [["paraphrase", "1"], ["keyword", "1"], ["(none)", "1"]]
+    as_json = json.loads(runner.invoke(cli, ["eval", "--queries", str(queries), "--mode", "hybrid", "--by", "style",
+                                             "--json"], env=env).stdout)
+    assert as_json["by"]["field"] == "style" and set(as_json["by"]["groups"]) == {"paraphrase", "keyword", "(none)"}
+    assert as_json["by"]["groups"]["keyword"]["hybrid"]["queries"] == 1
+    refused = runner.invoke(cli, ["eval", "--queries", str(queries), "--tune", "--by", "style"], env=env)
+    assert refused.exit_code == 2 and "--by goes with measuring" in refused.output

@@ -123,6 +123,8 @@ def _run_batch(base, handle, k, drafts) -> None:
               help="Rankings to measure (default: all four; doc-bm25 is the peer, plain BM25 over each "
                    "story's whole text).")
 @click.option("--drafts", is_flag=True, help="Include draft cases in the rankings.")
+@click.option("--by", "group_by", metavar="FIELD",
+              help='Also print nDCG@10 per value of this field of the queries\' lines (e.g. --by style).')
 @click.option("--tune", is_flag=True,
               help="Try a grid of ranking settings (dense vs lexical weight, second-passage weight) "
                    "on the queries and list the best.")
@@ -131,7 +133,7 @@ def _run_batch(base, handle, k, drafts) -> None:
 @json_option
 @settings_options
 @ranking_option
-def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
+def evaluate(queries_path, modes, drafts, group_by, tune, write_path, as_json, settings):
     """Measure ranking quality on judged queries: nDCG@10, MRR@10 (first grade-2 hit), Recall@5.
 
     Reports the hybrid ranking and, in the same run, dense-only, lexical-only and the peer
@@ -146,15 +148,18 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
 
     \b
         kb eval --queries eval/starter_queries.jsonl
+        kb eval --queries eval/starter_styles.jsonl --by style
         kb eval --queries eval/kubernetes_queries.jsonl --tune --write ranking.toml
     """
-    from kb.evaluation import MODES, PEER, judgment_warnings, load_queries, measure
+    from kb.evaluation import MODES, PEER, grouped, judgment_warnings, load_queries, measure
     from kb.service import KnowledgeBase
 
     if write_path is not None and not tune:
         raise click.UsageError("--write goes with --tune")
     if tune and modes:
         raise click.UsageError("--tune measures the hybrid ranking; leave out --mode")
+    if tune and group_by:
+        raise click.UsageError("--by goes with measuring, not with --tune")
     queries = load_queries(queries_path)
     base = KnowledgeBase(settings)
     engine = base.engine()
@@ -173,6 +178,8 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
 
     report = measure(queries, search, modes or MODES)
     rows, marks = report.scores, report.marks
+    groups = {value: measure(members, search, modes or MODES).scores
+              for value, members in grouped(queries, group_by).items()} if group_by else {}
     if as_json:
         out = {mode: {**dict(zip(("ndcg@10", "mrr@10", "recall@5"),
                                  (s.ndcg10, s.mrr10, s.recall5) if s.queries else (None,) * 3)),  # null: none judged
@@ -181,6 +188,10 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
         if marks is not None:
             out["hybrid"].update({"hits": marks.hits, "hits_weak": marks.hits_weak, "gaps": marks.gaps,
                                   "gaps_flagged": marks.gaps_flagged})
+        if groups:
+            out["by"] = {"field": group_by, "groups": {
+                value: {mode: {"ndcg@10": s.ndcg10 if s.queries else None, "queries": s.queries}
+                        for mode, s in scores.items()} for value, scores in groups.items()}}
         click.echo(json.dumps(out, indent=2))
         return
     judged = next(iter(rows.values())).queries
@@ -192,6 +203,14 @@ def evaluate(queries_path, modes, drafts, tune, write_path, as_json, settings):
             click.echo(f"{mode:<10} {s.ndcg10:>8.3f} {s.mrr10:>8.3f} {s.recall5:>9.3f}")
     for sentence in marks.sentences() if marks else []:
         click.echo(f"weak marks (hybrid): {sentence}")
+    if groups:
+        names = list(rows)
+        click.echo(f"nDCG@10 by {group_by}:")
+        click.echo(f"{group_by:<14} {'queries':>7} " + " ".join(f"{mode:>8}" for mode in names))
+        for value, scores in groups.items():
+            judged_here = next(iter(scores.values())).queries
+            if judged_here:
+                click.echo(f"{value:<14} {judged_here:>7} " + " ".join(f"{scores[m].ndcg10:>8.3f}" for m in names))
 
 
 #: Rows of the --tune table besides the current settings.
