@@ -99,20 +99,31 @@ class LexicalIndex:
         Unlike a BM25 score, it means the same for a 3-word and a 300-word query, so it can
         say whether a match is strong. Terms no row holds count for nothing.
         """
-        terms = list(dict.fromkeys(tokenize([query])[0]))
-        vocab = getattr(self._retriever, "vocab_dict", {})
-        known = [t for t in terms if t in vocab]
-        if not known or not self._size:
-            return np.zeros(self._size, dtype=np.float32)
-        present = np.stack([np.asarray(self._retriever.get_scores([t])) > 0 for t in known])
-        df = present.sum(axis=1)
-        idf = np.log1p((self._size - df + 0.5) / (df + 0.5))
-        return (idf @ present / idf.sum()).astype(np.float32)
+        return self._coverage(self._known_terms(query))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for query (zeros when no query term is indexed)."""
-        terms = tokenize([query])[0]
-        known = [t for t in terms if t in getattr(self._retriever, "vocab_dict", {})]
-        if not known or not self._size:
+        return self._scores(self._known_terms(query))
+
+    def scores_and_coverage(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`scores` and :meth:`coverage` of one query, tokenized once."""
+        known = self._known_terms(query)
+        return self._scores(known), self._coverage(known)
+
+    def _known_terms(self, query: str) -> list[str]:
+        """The query's terms the index holds, in order, repeated as often as the query repeats them."""
+        vocab = getattr(self._retriever, "vocab_dict", {})
+        return [t for t in tokenize([query])[0] if t in vocab] if self._size else []
+
+    def _scores(self, known: list[str]) -> np.ndarray:
+        if not known:
             return np.zeros(self._size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+    def _coverage(self, known: list[str]) -> np.ndarray:
+        if not known:
+            return np.zeros(self._size, dtype=np.float32)
+        present = np.stack([np.asarray(self._retriever.get_scores([t])) > 0 for t in dict.fromkeys(known)])
+        df = present.sum(axis=1)
+        idf = np.log1p((self._size - df + 0.5) / (df + 0.5))
+        return (idf @ present / idf.sum()).astype(np.float32)

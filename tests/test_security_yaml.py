@@ -19,7 +19,7 @@ import yaml
 from kb import parser
 from kb.cli import cli
 from tests.conftest import copy_cases
-from tests.web_fixtures import SECRET_KEY, add_users, login, post
+from tests.web_fixtures import SECRET_KEY, add_users, editor_cases_dir, editor_marketer, login, post  # noqa: F401
 
 
 def laughs(levels: int = 9, width: int = 9) -> str:
@@ -172,17 +172,6 @@ def editor_app(tmp_path_factory):
     add_users(app)
     return app
 
-
-@pytest.fixture
-def marketer(editor_app):
-    client = editor_app.test_client()
-    assert login(client, "mia").status_code == 302
-    return client
-
-
-@pytest.fixture
-def cases_dir(editor_app):
-    return editor_app.config["KB_SETTINGS"].cases_dir
 
 
 STORY = {"slug": "bomb-story", "title": "A story", "status": "draft", "body": "## Situation\n\nText.\n"}

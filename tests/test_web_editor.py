@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import shutil
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,15 @@ from kb.cases import SIZE_BANDS
 from kb.scaffold import JOURNEY_TEMPLATE
 from tests.conftest import SECURITY
 from tests.inert import assert_inert
-from tests.web_fixtures import CASES_DIR, SECRET_KEY, add_users, login, post
+from tests.web_fixtures import (  # noqa: F401
+    CASES_DIR,
+    SECRET_KEY,
+    add_users,
+    editor_cases_dir,
+    editor_marketer,
+    login,
+    post,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -95,17 +102,6 @@ def editor_app(tmp_path_factory, embedder):
     kb.service.RELOAD_CHECK_SECONDS = old
     app.extensions["live"].wait(120)
 
-
-@pytest.fixture
-def marketer(editor_app):
-    client = editor_app.test_client()
-    assert login(client, "mia").status_code == 302
-    return client
-
-
-@pytest.fixture
-def cases_dir(editor_app) -> Path:
-    return editor_app.config["KB_SETTINGS"].cases_dir
 
 
 def _save_new(client, **changes):

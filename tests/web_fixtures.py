@@ -303,3 +303,17 @@ def shared_chromium(executable: Path, args: list[str]):
             _CHROMIUM["browser"].close()
             _CHROMIUM["playwright"].stop()
             _CHROMIUM.update(playwright=None, browser=None)
+
+
+@pytest.fixture(name="marketer")
+def editor_marketer(editor_app):
+    """A client signed in as the marketer "mia", on the module's own ``editor_app``."""
+    client = editor_app.test_client()
+    assert login(client, "mia").status_code == 302
+    return client
+
+
+@pytest.fixture(name="cases_dir")
+def editor_cases_dir(editor_app) -> Path:
+    """The cases folder of the module's own ``editor_app``."""
+    return editor_app.config["KB_SETTINGS"].cases_dir

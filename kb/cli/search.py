@@ -169,12 +169,18 @@ def evaluate(queries_path, modes, drafts, group_by, tune, write_path, as_json, s
         _tune(base, queries, queries_path, drafts, write_path, as_json, settings)
         return
 
+    found: dict[tuple[int, str], list[tuple[str, bool]]] = {}  # --by measures each group again
+
     def search(query, mode):
-        if mode == PEER:
-            return [(case_id, False) for case_id in
-                    base.whole_document_bm25(query.text, k=10, filters=query.filters, include_drafts=drafts)]
-        response = base.search(query.text, k=10, filters=query.filters, mode=mode, include_drafts=drafts)
-        return [(result.id, result.weak) for result in response.results]
+        key = (id(query), mode)
+        if key not in found:
+            if mode == PEER:
+                found[key] = [(case_id, False) for case_id in base.whole_document_bm25(
+                    query.text, k=10, filters=query.filters, include_drafts=drafts)]
+            else:
+                response = base.search(query.text, k=10, filters=query.filters, mode=mode, include_drafts=drafts)
+                found[key] = [(result.id, result.weak) for result in response.results]
+        return found[key]
 
     report = measure(queries, search, modes or MODES)
     rows, marks = report.scores, report.marks

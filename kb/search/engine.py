@@ -116,7 +116,7 @@ class Response:
     def no_strong_match(self) -> bool:
         """No result is a strong match (none at all, or only weak ones): what the search log
         counts as a weak search and the evaluation as a gap answered."""
-        return not any(not result.weak for result in self.results)
+        return all(result.weak for result in self.results)
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "total": self.total, "results": [r.to_dict() for r in self.results],
@@ -237,8 +237,8 @@ class SearchEngine:
         passage vector, standardized over the allowed cases."""
         version = self.version
         if version.doc_lexical is not None:
-            bm25 = version.doc_lexical.scores(request.text).astype(np.float64)
-            coverage = version.doc_lexical.coverage(request.text)
+            bm25, coverage = version.doc_lexical.scores_and_coverage(request.text)
+            bm25 = bm25.astype(np.float64)
         else:
             bm25 = coverage = np.zeros(len(version.doc_ids))
         vector = (self._centroids() @ query_vector).astype(np.float64)
@@ -412,8 +412,7 @@ class SearchEngine:
             counts: Counter[str] = Counter()
             for doc in np.flatnonzero(mask):
                 meta = self.version.doc_meta[self.version.doc_ids[doc]]
-                values = meta.get("stages", []) if name == "stage" else meta.get(name)
-                for value in ([values] if isinstance(values, str) else values or []):
+                for value in _listed(meta.get("stages") if name == "stage" else meta.get(name)):
                     counts[value] += 1
             facets[name] = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
         return facets
@@ -426,8 +425,7 @@ class SearchEngine:
                 continue
             meta = self.version.doc_meta[doc_id]
             for name in UNDERSTOOD_FIELDS:
-                raw = meta.get(name)
-                known[name].update(v for v in ([raw] if isinstance(raw, str) else raw or []) if isinstance(v, str))
+                known[name].update(value for value in _listed(meta.get(name)) if isinstance(value, str))
         return known
 
     def _centroids(self) -> np.ndarray:
@@ -447,9 +445,7 @@ class SearchEngine:
 def _facet_values(meta: dict[str, Any]) -> dict[str, set[str]]:
     values: dict[str, set[str]] = {}
     for key in FILTER_FIELDS:
-        raw = meta.get("stages") if key == "stage" else meta.get(key)
-        items = [raw] if isinstance(raw, str) else list(raw or [])
-        values[key] = {str(item).casefold() for item in items}
+        values[key] = {str(item).casefold() for item in _listed(meta.get("stages") if key == "stage" else meta.get(key))}
     values["status"] = values.get("status") or {"published"}
     return values
 
@@ -464,8 +460,12 @@ def _same(actual: Any, wanted: str) -> bool:
 
 def _shares(actual: Any, wanted: tuple[str, ...]) -> bool:
     """True when a case's value (or one of its list of values) is among the wanted ones."""
-    values = [actual] if isinstance(actual, str) else actual if isinstance(actual, list) else []
-    return any(isinstance(value, str) and value in wanted for value in values)
+    return any(isinstance(value, str) and value in wanted for value in _listed(actual))
+
+
+def _listed(raw: Any) -> list:
+    """A metadata value as a list: a string is one value, a list its items, anything else none."""
+    return [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, list) else []
 
 
 def _standardized(scores: dict[int, float]) -> dict[int, float]:

@@ -122,10 +122,12 @@ ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
 REGION_CAPITALS: dict[str, str] = {"US": "North America"}
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-.&'][a-z0-9]+)*\.?")
-#: "300 staff", "~2,000 employees", "4k people", "headcount of 1200".
+#: "300 staff", "~2,000 employees", "4k people", "headcount of 1200". Numbers have at most 7
+#: digits and start after no digit, so a long run of digits costs linear time, not quadratic.
+_NUMBER = r"(?<![\d,.])(?:\d{1,3}(?:,\d{3}){1,2}|\d{1,7}(?:\.\d{1,3})?)"
 _COUNT = re.compile(
-    r"(?:headcount(?:\s+of)?\s+~?(?P<a>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?P<ak>k)?)"
-    r"|(?:~?(?P<b>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?P<bk>k)?\+?\s*"
+    rf"(?:headcount(?:\s+of)?\s+~?(?P<a>{_NUMBER})\s*(?P<ak>k)?)"
+    rf"|(?:~?(?P<b>{_NUMBER})\s*(?P<bk>k)?\+?\s*"
     r"(?:staff|employees|people|ftes?|workers|colleagues|headcount|strong))\b")
 
 
@@ -152,6 +154,7 @@ class Vocabulary:
 
     phrases: dict[str, dict[str, tuple[str, ...]]]  # attribute -> phrase -> values
     bands: frozenset[str] = frozenset()  # the size bands some story has
+    regions: frozenset[str] = frozenset()  # the regions some story has
 
     @classmethod
     def from_values(cls, known: Mapping[str, Iterable[str]]) -> Vocabulary:
@@ -189,7 +192,7 @@ class Vocabulary:
                     for trigger in triggers:
                         add("roles", trigger, value)
         return cls({attribute: {phrase: tuple(sorted(values)) for phrase, values in table.items()}
-                    for attribute, table in phrases.items()}, frozenset(sizes))
+                    for attribute, table in phrases.items()}, frozenset(sizes), frozenset(known.get("region", ())))
 
     def understand(self, text: str) -> Understood:
         """What the query text says about the prospect, as values this vocabulary knows."""
@@ -202,9 +205,8 @@ class Vocabulary:
                     for value in table.get(phrase, ()):
                         if value not in found[attribute]:
                             found[attribute].append(value)
-        regions = set(self.phrases["region"].values()) and {v for vs in self.phrases["region"].values() for v in vs}
         for word, region in REGION_CAPITALS.items():
-            if region in regions and region not in found["region"] and re.search(rf"\b{word}\b", text):
+            if region in self.regions and region not in found["region"] and re.search(rf"\b{word}\b", text):
                 found["region"].append(region)
         counted = [band for band in _bands_from_counts(text) if band in self.bands]
         if counted:  # a number of staff says more than "mid-size"
