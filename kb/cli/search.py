@@ -11,6 +11,8 @@ import click
 from kb.cases import SIZE_BANDS
 from kb.cli import cli
 from kb.cli.options import json_option, ranking_option, settings_options
+from kb.evaluation import MODES as MEASURED
+from kb.search.understanding import UNDERSTOOD_FIELDS
 from kb.stages import STAGES
 
 
@@ -26,7 +28,7 @@ from kb.stages import STAGES
 @click.option("--like-industry", help="Raise cases of the prospect's industry (without excluding others).")
 @click.option("--like-size", type=click.Choice(SIZE_BANDS), help="Raise cases of the prospect's employee band.")
 @click.option("--like-region", help="Raise cases of the prospect's region.")
-@click.option("--ignore", multiple=True, type=click.Choice(["industry", "company_size", "region", "roles"]),
+@click.option("--ignore", multiple=True, type=click.Choice(UNDERSTOOD_FIELDS),
               help="Do not raise stories for this attribute understood from TEXT (repeatable).")
 @click.option("--drafts", is_flag=True, help="Include draft cases.")
 @click.option("--batch", type=click.File("r", encoding="utf-8"),
@@ -119,7 +121,7 @@ def _run_batch(base, handle, k, drafts) -> None:
 @click.option("--queries", "queries_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help='JSONL of judged queries: {"id", "text", "rel": {case_id: grade 1 or 2}}; '
                    '"rel": {} marks a gap, a situation no story covers.')
-@click.option("--mode", "modes", multiple=True, type=click.Choice(["hybrid", "dense", "lexical", "doc-bm25"]),
+@click.option("--mode", "modes", multiple=True, type=click.Choice(MEASURED),
               help="Rankings to measure (default: all four; doc-bm25 is the peer, plain BM25 over each "
                    "story's whole text).")
 @click.option("--drafts", is_flag=True, help="Include draft cases in the rankings.")
