@@ -1,8 +1,9 @@
-"""Embedding and index storage. Knows nothing of the web or of the case format.
+"""Embedding and index storage. Knows nothing of kb, the web or the case format.
 
 The caller hands in :class:`Document` objects (an id, a context, text segments and opaque
 metadata); the indexer splits them into passages that fit the model, embeds them, and
-stores dense (FAISS) and lexical (BM25) indexes in a versioned directory.
+stores dense (FAISS) and lexical (BM25) indexes in a versioned directory. Its messages say
+what is wrong; what to run about it is the caller's to say (:class:`Wording`).
 """
 
 from indexer.build import BuildReport, build_index, fit_passages
@@ -16,6 +17,7 @@ from indexer.errors import (
     IndexNotFoundError,
     IndexWriteError,
     ModelError,
+    Wording,
 )
 from indexer.lexical import LexicalIndex, tokenize, word_terms
 from indexer.passages import Document, Passage, Segment
@@ -39,6 +41,7 @@ __all__ = [
     "ModelError",
     "Passage",
     "Segment",
+    "Wording",
     "build_index",
     "fit_passages",
     "resolve_model",

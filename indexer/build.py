@@ -195,9 +195,9 @@ def _write_error(store: IndexStore, exc: OSError) -> IndexWriteError:
     if exc.filename:
         what += f" ({exc.filename})"
     live = "the previous index is still live" if store.current_name() else "no index was built"
-    fix = "free some disk space" if exc.errno == errno.ENOSPC else "fix that"
+    fix = "Free some disk space" if exc.errno == errno.ENOSPC else "Fix that"
     return IndexWriteError(f"could not write the new index version in {store.root}: {what}; {live}. "
-                           f"{fix[0].upper()}{fix[1:]}, then run `kb index` again")
+                           f"{fix}, then {store.wording.retry}")
 
 
 def _same_documents(previous: IndexVersion, documents: Sequence[Document]) -> bool:
@@ -227,7 +227,7 @@ def _chunking() -> dict:
 def _previous_version(store: IndexStore, embedder: Embedder, full: bool) -> tuple[IndexVersion | None, str | None]:
     """The live version to reuse vectors from, or None with the reason for a full build."""
     if full:
-        return None, "--full was asked for"
+        return None, store.wording.full
     try:
         previous = store.open()
     except IndexNotFoundError:

@@ -15,7 +15,7 @@ HNSW_EF_SEARCH = 256
 
 
 def _faiss():
-    import faiss  # imported lazily: `kb --help` must stay instant
+    import faiss  # imported lazily: the calling program's `--help` must stay instant
 
     return faiss
 

@@ -50,7 +50,7 @@ class Embedder:
         from sentence_transformers import SentenceTransformer  # heavy: imported only when needed
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # keep stderr for kb's own progress
+        hf_logging.disable_progress_bar()  # keep stderr for the calling program's own progress
 
         try:
             self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)

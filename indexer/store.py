@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from indexer.dense import DenseIndex
-from indexer.errors import IndexBusyError, IndexCorruptError, IndexFormatError, IndexNotFoundError
+from indexer.errors import IndexBusyError, IndexCorruptError, IndexFormatError, IndexNotFoundError, Wording
 from indexer.lexical import LexicalIndex
 from indexer.passages import Passage
 
@@ -85,11 +85,17 @@ class IndexVersion:
 
 
 class IndexStore:
-    """An index directory: finds, loads, locks and switches its versions."""
+    """An index directory: finds, loads, locks and switches its versions.
 
-    def __init__(self, root: Path | str):
+    Args:
+        root: The directory.
+        wording: The caller's words in the errors' messages: what to run about them.
+    """
+
+    def __init__(self, root: Path | str, wording: Wording = Wording()):
         self.root = Path(root)
         self.versions_dir = self.root / VERSIONS
+        self.wording = wording
 
     # -- reading -----------------------------------------------------------------------
 
@@ -108,16 +114,16 @@ class IndexStore:
 
         Raises:
             IndexNotFoundError: Nothing has been built here.
-            IndexFormatError: Built by a kb with another index format.
+            IndexFormatError: Built with another index format.
             IndexCorruptError: A file is missing, truncated or inconsistent.
         """
         for attempt in range(3):
             name = self.current_name()
             if name is None:
-                raise IndexNotFoundError(f"no index in {self.root}: run `kb index` to build it")
+                raise IndexNotFoundError(f"no index in {self.root}: {self.wording.build}")
             path = self.versions_dir / name
             if path.is_dir() or attempt == 2:
-                return load_version(path)
+                return load_version(path, self.wording)
             time.sleep(0.05)  # CURRENT moved on while we read it: read it again
         raise AssertionError("unreachable")
 
@@ -234,9 +240,9 @@ def checksum_files(directory: Path) -> dict[str, dict[str, Any]]:
     return files
 
 
-def load_version(path: Path) -> IndexVersion:
+def load_version(path: Path, wording: Wording = Wording()) -> IndexVersion:
     """Load and check one version folder (see :meth:`IndexStore.open`)."""
-    fix = "run `kb index --full` to rebuild it"
+    fix = wording.rebuild
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -246,8 +252,8 @@ def load_version(path: Path) -> IndexVersion:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         raise IndexFormatError(
-            f"index in {path.parent.parent} has format {found!r} but this kb reads format {FORMAT_VERSION}; "
-            "run `kb index --full` to rebuild it")
+            f"index in {path.parent.parent} has format {found!r} but {wording.reader} reads format {FORMAT_VERSION}; "
+            f"{fix}")
     try:
         for rel, expected in manifest["files"].items():
             file = path / rel

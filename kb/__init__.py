@@ -1,7 +1,9 @@
 """kb: a case-study knowledge base with "customers like you" search.
 
-This package is the domain: case files, the corpus, indexing, search and evaluation. The
-web layer (``webui``) and the CLI (``kb.cli``) call it; it never imports either.
+This package is the domain: case files, the corpus, indexing, search and evaluation, as
+data and plain text. The web layer (``webui``) and the CLI (``kb.cli``) call it; it imports
+neither, nor Flask, click or HTML tooling: HTML is the web layer's (``webui.render``). The
+contracts in pyproject.toml check it (tests/test_architecture.py).
 """
 
 from kb.cases import SIZE_BANDS, STATUSES, Case, Problem, Section
@@ -18,7 +20,6 @@ from kb.errors import (
     KbError,
 )
 from kb.parser import parse_case, read_case
-from kb.render import render_markdown, sanitize
 from kb.settings import Settings, load_settings
 from kb.stages import STAGES, stage_label, stage_of
 
@@ -44,8 +45,6 @@ __all__ = [
     "parse_case",
     "plain_text",
     "read_case",
-    "render_markdown",
-    "sanitize",
     "stage_label",
     "stage_of",
     "validate",

@@ -7,16 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Employee bands a case's ``company_size`` may take, smallest first.
-SIZE_BANDS: tuple[str, ...] = ("1-50", "51-200", "201-1000", "1001-5000", "5001+")
+from kb.fields import BY_NAME, FRONT_MATTER, KNOWN_FIELDS, LIST_FIELDS, SIZE_BANDS, STATUSES
 
-#: Values of ``status``.
-STATUSES: tuple[str, ...] = ("published", "draft")
-
-#: Front-matter fields kb knows; any other key is kept as extra metadata.
-TEXT_FIELDS: tuple[str, ...] = ("title", "customer", "industry", "region", "summary")
-LIST_FIELDS: tuple[str, ...] = ("products", "roles", "tags")
-KNOWN_FIELDS: tuple[str, ...] = TEXT_FIELDS + LIST_FIELDS + ("company_size", "published", "status")
+#: The field registry's names, kept importable here for the code that reads cases.
+__all__ = ["KNOWN_FIELDS", "LIST_FIELDS", "SIZE_BANDS", "STATUSES", "Case", "Problem", "Section", "json_ready"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +43,12 @@ class Section:
 
 @dataclass(frozen=True)
 class Case:
-    """A parsed case study."""
+    """A parsed case study.
+
+    Its metadata fields are those of the registry (:mod:`kb.fields`): ``values`` holds each one
+    the file gives, and ``case.industry``, ``case.roles`` ... read them (a field the file does
+    not give reads as the field's empty value: None, or ``()`` for a list).
+    """
 
     id: str
     path: Path
@@ -57,17 +56,15 @@ class Case:
     sections: tuple[Section, ...]
     body: str
     content_hash: str
-    customer: str | None = None
-    industry: str | None = None
-    company_size: str | None = None
-    region: str | None = None
-    products: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    published: dt.date | None = None
-    status: str = "published"
-    summary: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        known = BY_NAME.get(name)
+        if known is None or known.source != "front_matter" or name.startswith("_"):
+            raise AttributeError(f"'Case' object has no attribute '{name}'")
+        value = self.__dict__.get("values", {}).get(name)
+        return known.empty if value in (None, "", ()) else value
 
     @property
     def is_draft(self) -> bool:
@@ -84,22 +81,13 @@ class Case:
 
     def metadata(self) -> dict[str, Any]:
         """Return the filterable and displayable metadata as JSON-ready values."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "customer": self.customer,
-            "industry": self.industry,
-            "company_size": self.company_size,
-            "region": self.region,
-            "products": list(self.products),
-            "roles": list(self.roles),
-            "tags": list(self.tags),
-            "published": self.published.isoformat() if self.published else None,
-            "status": self.status,
-            "summary": self.summary,
-            "stages": list(self.stages),
-            "extra": {key: json_ready(value) for key, value in self.extra.items()},
-        }
+        meta: dict[str, Any] = {"id": self.id}
+        for known in FRONT_MATTER:
+            value = self.title if known.name == "title" else getattr(self, known.name)
+            meta[known.name] = list(value) if known.is_list else json_ready(value)
+        meta["stages"] = list(self.stages)
+        meta["extra"] = {key: json_ready(value) for key, value in self.extra.items()}
+        return meta
 
 
 def json_ready(value: Any) -> Any:

@@ -143,7 +143,7 @@ class DatabaseStore:
     """Base of the classes kept in the database: one connection, opened on first use.
 
     A store's connection must not run two threads' statements at once: make one store per
-    thread (or per request).
+    thread (or per request). Used in a ``with`` block, the connection closes at its end.
     """
 
     def __init__(self, path: Path | str):
@@ -160,6 +160,12 @@ class DatabaseStore:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 def transaction(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], object]) -> object:

@@ -12,15 +12,16 @@ from pathlib import Path
 
 from kb.cases import Case, Problem
 from kb.errors import CaseExistsError, CaseFormatError, ConcurrentEditError, InvalidSlugError, UserError
+from kb.fields import BY_NAME, EDITOR_FIELDS
 from kb.files import create_file, replace_file
 from kb.parser import parse_bytes
 from kb.scaffold import JOURNEY_TEMPLATE, render_case
 from kb.slugs import case_path, is_valid_slug, read_case_id
 
-#: Front-matter fields the editor form shows, in order.
-FORM_FIELDS = ("title", "customer", "industry", "company_size", "region", "products", "roles", "tags",
-               "published", "status", "summary")
-LIST_FORM_FIELDS = ("products", "roles", "tags")
+#: Front-matter fields the editor form shows, in order (the registry's editor fields).
+FORM_FIELDS: tuple[str, ...] = EDITOR_FIELDS
+#: Those typed as comma-separated lists.
+LIST_FORM_FIELDS: tuple[str, ...] = tuple(name for name in EDITOR_FIELDS if BY_NAME[name].is_list)
 
 
 @dataclass
@@ -49,14 +50,17 @@ class CaseForm:
 
     @classmethod
     def from_case(cls, case: Case) -> CaseForm:
-        fields = {
-            "title": case.title, "customer": case.customer or "", "industry": case.industry or "",
-            "company_size": case.company_size or "", "region": case.region or "",
-            "products": ", ".join(case.products), "roles": ", ".join(case.roles), "tags": ", ".join(case.tags),
-            "published": case.published.isoformat() if case.published else "", "status": case.status,
-            "summary": case.summary or "",
-        }
-        return cls(slug=read_case_id(case.id), fields=fields, body=case.body, extra=dict(case.extra))
+        return cls(slug=read_case_id(case.id), fields={name: _form_value(getattr(case, name)) for name in FORM_FIELDS},
+                   body=case.body, extra=dict(case.extra))
+
+
+def _form_value(value) -> str:
+    """A field's value as a form shows it: lists comma-separated, dates YYYY-MM-DD, none blank."""
+    if isinstance(value, (tuple, list)):
+        return ", ".join(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return "" if value is None else str(value)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,54 @@
-"""Domain errors. The CLI and the web layer translate them; the core never prints."""
+"""Domain errors. The CLI and the web layer translate them; the core never prints.
+
+The index's errors are the indexer's, re-exported here so that the layers above kb need
+nothing of the indexer (a contract in pyproject.toml); their remedies are kb's commands
+(:data:`INDEX_WORDING`).
+"""
 
 from __future__ import annotations
+
+from indexer.errors import (
+    IndexBusyError,
+    IndexCorruptError,
+    IndexerError,
+    IndexFormatError,
+    IndexNotFoundError,
+    IndexWriteError,
+    ModelError,
+    Wording,
+)
+
+__all__ = [
+    "INDEX_WORDING",
+    "AuthenticationError",
+    "CaseExistsError",
+    "CaseFormatError",
+    "CaseNotFoundError",
+    "ConcurrentEditError",
+    "ConfigError",
+    "IndexBusyError",
+    "IndexCorruptError",
+    "IndexFormatError",
+    "IndexNotFoundError",
+    "IndexWriteError",
+    "IndexerError",
+    "InvalidQueryError",
+    "InvalidSlugError",
+    "KbError",
+    "LoginThrottledError",
+    "ModelError",
+    "UserError",
+]
+
+#: kb's words in the index's messages: its commands are the remedies ("no index in .kb/index:
+#: run `kb index` to build it"). Give it to every :class:`indexer.IndexStore` kb opens.
+INDEX_WORDING = Wording(
+    reader="this kb",
+    build="run `kb index` to build it",
+    rebuild="run `kb index --full` to rebuild it",
+    retry="run `kb index` again",
+    full="--full was asked for",
+)
 
 
 class KbError(Exception):

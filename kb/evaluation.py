@@ -15,7 +15,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.errors import KbError
+from kb.errors import InvalidQueryError, KbError
+from kb.search.query import filters_of
 from kb.slugs import read_case_id
 
 
@@ -98,8 +99,10 @@ def load_queries(path: Path | str) -> list[JudgedQuery]:
             row = json.loads(line)
             rel = {read_case_id(str(k)): int(v) for k, v in row.get("rel", {}).items()}
             query = JudgedQuery(id=str(row["id"]), text=str(row["text"]), rel=rel,
-                                filters=row.get("filters"),
+                                filters=filters_of(row) or None,
                                 fields={k: v for k, v in row.items() if k not in ("id", "text", "rel", "filters")})
+        except InvalidQueryError as exc:
+            raise KbError(f"{path}:{number}: {exc}") from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KbError(f"{path}:{number}: not a judged query ({exc}); expected "
                           '{"id": ..., "text": ..., "rel": {"case-id": 2}}') from None

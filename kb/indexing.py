@@ -8,7 +8,7 @@ from indexer import BuildReport, Document, Embedder, IndexStore, Segment, build_
 
 from kb.cases import Case, Problem
 from kb.corpus import load_corpus
-from kb.errors import ConfigError
+from kb.errors import INDEX_WORDING, ConfigError
 from kb.settings import Settings
 from kb.text import plain_text
 
@@ -80,6 +80,6 @@ def index_cases(settings: Settings, *, full: bool = False, embedder: Embedder | 
     corpus = load_corpus(settings.cases_dir)
     embedder = embedder or Embedder(settings.model)
     documents = [case_document(case) for case in sorted(corpus.cases.values(), key=lambda c: c.id)]
-    report = build_index(IndexStore(settings.index_path), documents, embedder, full=full,
+    report = build_index(IndexStore(settings.index_path, INDEX_WORDING), documents, embedder, full=full,
                          progress=progress, lock_wait=lock_wait)
     return IndexResult(report=report, problems=corpus.problems)

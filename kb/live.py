@@ -1,7 +1,8 @@
 """Keeping the index fresh while people edit: incremental re-index in a background thread.
 
-Saves call :meth:`LiveIndexer.request`; requests arriving while a build runs are merged
-into one follow-up build. The status is written to INDEX_DIR/status.json, so every worker
+Saves call :meth:`LiveIndexer.request` (through :meth:`kb.assembly.Assembly.save_case`, which
+builds the one indexer of a process); requests arriving while a build runs are merged into
+one follow-up build. The status is written to INDEX_DIR/status.json, so every worker
 process of a server (and the page that polls it) sees the same state.
 """
 
@@ -33,7 +34,8 @@ class LiveIndexer:
 
     Args:
         settings: Cases, index and model.
-        embedder: A loaded model, shared with search (loaded lazily by callers).
+        embedder_factory: Returns the model, shared with search (called when a build starts,
+            so the model loads only when something is to be indexed).
     """
 
     def __init__(self, settings: Settings, embedder_factory):

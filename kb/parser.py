@@ -23,16 +23,9 @@ from frontmatter.default_handlers import YAMLHandler
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 
-from kb.cases import (
-    LIST_FIELDS,
-    SIZE_BANDS,
-    STATUSES,
-    TEXT_FIELDS,
-    Case,
-    Problem,
-    Section,
-)
+from kb.cases import Case, Problem, Section
 from kb.errors import CaseFormatError
+from kb.fields import FRONT_MATTER, KNOWN_FIELDS, Field
 from kb.stages import stage_of
 
 #: Largest case file kb reads.
@@ -43,6 +36,8 @@ MAX_YAML_DEPTH = 20
 MAX_NUMBER_CHARS = 100
 
 _HANDLER = YAMLHandler()
+#: The registry's front-matter fields by name.
+FRONT_MATTER_FIELDS: dict[str, Field] = {known.name: known for known in FRONT_MATTER}
 
 
 class RefusedYAMLError(yaml.MarkedYAMLError):
@@ -202,34 +197,13 @@ def parse_text(text: str, path: Path, name: str, content_hash: str) -> tuple[Cas
         return fm_line + key_lines.get(key, 0)
 
     fields: dict[str, Any] = {}
-    for key in TEXT_FIELDS:
-        if key in data:
-            value, problem = _text_field(key, data[key])
+    for key, raw_value in data.items():  # in the file's order, so problems come line by line
+        known = FRONT_MATTER_FIELDS.get(key)
+        if known is not None:
+            value, problem = _read_field(known, raw_value)
             if problem:
-                problems.append(Problem(name, line_of(key), problem))
+                problems.append(Problem(name, line_of(key), f"{key}: {problem}"))
             fields[key] = value
-    for key in LIST_FIELDS:
-        if key in data:
-            value, problem = _list_field(key, data[key])
-            if problem:
-                problems.append(Problem(name, line_of(key), problem))
-            fields[key] = value
-    if "company_size" in data and data["company_size"] is not None:
-        size = str(data["company_size"]).strip()
-        if size not in SIZE_BANDS:
-            problems.append(Problem(name, line_of("company_size"),
-                                    f"company_size: '{size}' is not a size band; use one of {', '.join(SIZE_BANDS)}"))
-        fields["company_size"] = size
-    if "status" in data and data["status"] is not None:
-        status = str(data["status"]).strip()
-        if status not in STATUSES:
-            problems.append(Problem(name, line_of("status"), f"status: '{status}' is not a status; use published or draft"))
-        fields["status"] = status
-    if "published" in data and data["published"] is not None:
-        published, problem = _date_field(data["published"])
-        if problem:
-            problems.append(Problem(name, line_of("published"), problem))
-        fields["published"] = published
 
     title = fields.get("title")
     if "title" not in data:
@@ -248,7 +222,6 @@ def parse_text(text: str, path: Path, name: str, content_hash: str) -> tuple[Cas
     if any(p.is_error for p in problems):
         return None, problems
 
-    known = set(TEXT_FIELDS) | set(LIST_FIELDS) | {"company_size", "status", "published"}
     case = Case(
         id=path.name.removesuffix(".md"),
         path=path,
@@ -256,17 +229,8 @@ def parse_text(text: str, path: Path, name: str, content_hash: str) -> tuple[Cas
         sections=tuple(sections),
         body=body.strip("\n"),
         content_hash=content_hash,
-        customer=fields.get("customer"),
-        industry=fields.get("industry"),
-        company_size=fields.get("company_size"),
-        region=fields.get("region"),
-        products=fields.get("products", ()),
-        roles=fields.get("roles", ()),
-        tags=fields.get("tags", ()),
-        published=fields.get("published"),
-        status=fields.get("status") or "published",
-        summary=fields.get("summary"),
-        extra={str(k): v for k, v in data.items() if k not in known},
+        values={key: value for key, value in fields.items() if key != "title" and value not in (None, "", ())},
+        extra={str(k): v for k, v in data.items() if k not in KNOWN_FIELDS},
     )
     return case, problems
 
@@ -366,13 +330,29 @@ def _load_yaml_with(loader_class: type, fm_text: str) -> tuple[Any, dict[str, in
     return data, key_lines
 
 
-def _text_field(key: str, value: Any) -> tuple[str | None, str | None]:
+def _read_field(known: Field, value: Any) -> tuple[Any, str | None]:
+    """A front-matter value as its field's kind holds it, and what is wrong with it (or None).
+
+    The problem is worded without the field's name (the caller puts it in front).
+    """
+    if known.kind == "list":
+        return _list_field(known.name, value)
+    if known.kind == "date":
+        return _date_field(value)
+    text, problem = _text_field(value)
+    if known.kind == "choice" and text is not None and problem is None:
+        text = str(value).strip()
+        problem = known.choice_problem(text)
+    return text, problem
+
+
+def _text_field(value: Any) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     if isinstance(value, (list, dict)):
-        return None, f"{key}: must be text, not a {_type_name(value)}"
+        return None, f"must be text, not a {_type_name(value)}"
     if isinstance(value, bool):
-        return None, f"{key}: must be text, not true/false"
+        return None, "must be text, not true/false"
     return str(value).strip(), None
 
 
@@ -380,13 +360,13 @@ def _list_field(key: str, value: Any) -> tuple[tuple[str, ...], str | None]:
     if value is None:
         return (), None
     if isinstance(value, str):
-        return (), f"{key}: must be a list, not a string (write {key}: [{value}])"
+        return (), f"must be a list, not a string (write {key}: [{value}])"
     if not isinstance(value, list):
-        return (), f"{key}: must be a list, not a {_type_name(value)}"
+        return (), f"must be a list, not a {_type_name(value)}"
     items: list[str] = []
     for index, item in enumerate(value, start=1):
         if isinstance(item, (list, dict)) or item is None:
-            return (), f"{key}: item {index} must be text, not a {_type_name(item)}"
+            return (), f"item {index} must be text, not a {_type_name(item)}"
         text = str(item).strip()
         if text:
             items.append(text)
@@ -394,6 +374,8 @@ def _list_field(key: str, value: Any) -> tuple[tuple[str, ...], str | None]:
 
 
 def _date_field(value: Any) -> tuple[dt.date | None, str | None]:
+    if value is None:
+        return None, None
     if isinstance(value, dt.datetime):
         return value.date(), None
     if isinstance(value, dt.date):
@@ -401,7 +383,7 @@ def _date_field(value: Any) -> tuple[dt.date | None, str | None]:
     try:
         return dt.date.fromisoformat(str(value).strip()), None
     except ValueError:
-        return None, f"published: '{value}' is not a date; use YYYY-MM-DD"
+        return None, f"'{value}' is not a date; use YYYY-MM-DD"
 
 
 def _type_name(value: Any) -> str:

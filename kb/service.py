@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from indexer import Embedder, IndexStore, IndexVersion
 
-from kb.errors import CaseNotFoundError, InvalidQueryError
+from kb.errors import INDEX_WORDING, CaseNotFoundError, InvalidQueryError
 from kb.search import RankingSettings, Response, SearchEngine, make_request
 from kb.search.query import MAX_RESULTS, SearchRequest, check_filters
 from kb.search.ranking_file import load_ranking
@@ -32,18 +32,23 @@ class KnowledgeBase:
         ranking: Ranking settings (default: those of ``settings.ranking_file``, else the
             built-in ones).
         embedder: An already loaded model to share (loaded on first use otherwise).
+        load_embedder: How to get the model on first use (default: load ``settings.model``);
+            :class:`kb.assembly.Assembly` passes its own, so search, the background indexer
+            and insights share one model.
 
     Raises:
         ConfigError: the ranking file cannot be used (the message names the file and setting).
     """
 
-    def __init__(self, settings: Settings, ranking: RankingSettings | None = None, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, ranking: RankingSettings | None = None, embedder: Embedder | None = None,
+                 *, load_embedder: Callable[[], Embedder] | None = None):
         self.settings = settings
         if ranking is None:
             ranking = load_ranking(settings.ranking_file) if settings.ranking_file else RankingSettings()
         self.ranking = ranking
-        self.store = IndexStore(settings.index_path)
+        self.store = IndexStore(settings.index_path, INDEX_WORDING)
         self._embedder = embedder
+        self._load_embedder = load_embedder or (lambda: Embedder(settings.model))
         self._engine: SearchEngine | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -52,8 +57,13 @@ class KnowledgeBase:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = Embedder(self.settings.model)
+                self._embedder = self._load_embedder()
             return self._embedder
+
+    @property
+    def model_loaded(self) -> bool:
+        """Whether the model is loaded already (asking does not load it)."""
+        return self._embedder is not None
 
     def engine(self) -> SearchEngine:
         """The engine over the live version, reloaded when the index has switched.

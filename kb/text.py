@@ -1,11 +1,14 @@
-"""Markdown to HTML and to plain text, for the story page, indexing and snippets.
+"""Markdown to HTML pieces and to plain text, for the story page, indexing and snippets.
 
-Stories are untrusted input and python-markdown (with html5ever, nh3's parser) is
-superlinear on some of it: ``[`` * 5,000 took 6 s, a heading on every line of a block is
-quadratic, ``1. `` * 700 raised RecursionError. So :func:`markdown_pieces` bounds the work:
-link scans look a bounded distance ahead, a long text is converted in pieces cut where a new
-block starts anyway, a line nests at most MAX_LINE_NESTING quotes or lists, and a piece still
-too deep for python-markdown's recursion is shown as plain paragraphs.
+The HTML here is python-markdown's and not safe for a browser: the web layer sanitizes it
+(:mod:`webui.render`); the domain only reads the text out of it (:func:`plain_text`).
+
+Stories are untrusted input and python-markdown (with html5ever, the parser of the web
+layer's sanitizer) is superlinear on some of it: ``[`` * 5,000 took 6 s, a heading on every
+line of a block is quadratic, ``1. `` * 700 raised RecursionError. So :func:`markdown_pieces`
+bounds the work: link scans look a bounded distance ahead, a long text is converted in pieces
+cut where a new block starts anyway, a line nests at most MAX_LINE_NESTING quotes or lists,
+and a piece still too deep for python-markdown's recursion is shown as plain paragraphs.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import threading
 from html.parser import HTMLParser
 
 import markdown
-import nh3
 from markdown import inlinepatterns
 from markdown.extensions import Extension
 
@@ -29,10 +31,24 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
 class _TextCollector(HTMLParser):
+    """The text of one piece of HTML: block and cell tags become line breaks and spaces, the
+    content of script-like tags is dropped, every other tag is taken out."""
+
+    #: Read as raw text up to their end tag, as HTML5 reads them: an ``<iframe>`` left open
+    #: inside another hides nothing after the first ``</iframe>``.
+    CDATA_CONTENT_ELEMENTS = ("script", "style", "iframe", "noscript")
+
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
+
+    def parse_html_declaration(self, i):
+        # "<![" opens a comment that ends at the next ">", as in HTML5 and in browsers;
+        # Python 3.11's html.parser raises AssertionError on "<![><img ...>" instead.
+        if self.rawdata.startswith("<![", i):
+            return self.parse_bogus_comment(i)
+        return super().parse_html_declaration(i)
 
     def handle_starttag(self, tag, attrs):
         if tag in _SKIPPED_TAGS:
@@ -68,7 +84,8 @@ MAX_CHUNK_CHARS = 5_000
 MAX_BLOCK_LINES = 100
 MAX_BLOCK_CHARS = 4_000
 #: Deepest nesting of quotes and lists one line may open (``> > > ...``, ``1. 1. 1. ...``):
-#: python-markdown recurses once per level and html5ever (nh3) is quadratic in the depth.
+#: python-markdown recurses once per level and html5ever (nh3, which the web layer sanitizes
+#: with) is quadratic in the depth.
 MAX_LINE_NESTING = 16
 _NESTING = re.compile(r"(?:(?>[ ]{0,3}(?:>|(?:[*+-]|[0-9]{1,9}[.)])[ \t])[ \t]?)){%d}(?>[ ]{0,3})"
                       r"(?=>|(?:[*+-]|[0-9]{1,9}[.)])[ \t])" % MAX_LINE_NESTING)
@@ -137,7 +154,7 @@ _converters = threading.local()
 
 
 def markdown_to_html(text: str) -> str:
-    """Render Markdown (tables, lists, quotes) to HTML. Not sanitized: see :mod:`kb.render`.
+    """Render Markdown (tables, lists, quotes) to HTML. Not sanitized: see :mod:`webui.render`.
 
     One converter per thread, reset after each use: setting one up (its extensions) cost more
     than most sections' conversion (10,000 cases: 11.8 s of plain text, most of it set-up).
@@ -150,8 +167,8 @@ def markdown_to_html(text: str) -> str:
 def markdown_pieces(text: str) -> list[str]:
     """The HTML of :func:`markdown_to_html` in the pieces it was converted in, each whole.
 
-    Sanitize piece by piece (html5ever is quadratic in the nesting depth, and a piece's
-    depth is bounded).
+    Sanitize piece by piece (html5ever, the web layer's sanitizer's parser, is quadratic in the
+    nesting depth, and a piece's depth is bounded).
     """
     chunks = _chunks(text, MAX_CHUNK_CHARS)
     references: dict = {}
@@ -235,15 +252,17 @@ def _flatten(text: str) -> str:
 def plain_text(text: str) -> str:
     """The readable text of a Markdown fragment: markup removed, one paragraph per line.
 
-    The HTML is first normalized by nh3 (block and cell tags kept, the content of script-like
-    tags dropped), so hostile markup such as ``<![><img ...>`` cannot trip up the parser.
+    Each piece python-markdown converted is read on its own, so a tag a hostile story leaves
+    open (``<script>``, ``<iframe>``) hides no more than the rest of its piece, and markup such
+    as ``<![><img ...>`` cannot trip up the parser. The result is text, to be escaped wherever
+    it is shown as HTML (snippets are), never HTML to trust.
     """
-    cleaned = "\n".join(nh3.clean(piece, tags=_BLOCK_TAGS | _CELL_TAGS, attributes={},
-                                  clean_content_tags=_SKIPPED_TAGS, strip_comments=True)
-                        for piece in markdown_pieces(text))
-    collector = _TextCollector()
-    collector.feed(cleaned)
-    collector.close()
-    joined = _SPACES.sub(" ", "".join(collector.parts))
+    texts = []
+    for piece in markdown_pieces(text):
+        collector = _TextCollector()
+        collector.feed(piece)
+        collector.close()
+        texts.append("".join(collector.parts))
+    joined = _SPACES.sub(" ", "\n".join(texts))
     lines = [line.strip() for line in joined.split("\n")]
     return _BLANK_LINES.sub("\n", "\n".join(lines)).strip()

@@ -54,11 +54,17 @@ def small_settings(tmp_path_factory, embedder):
 
 
 @pytest.fixture(scope="session")
-def knowledge_base(small_settings, embedder):
-    """A KnowledgeBase over the session index."""
-    from kb.service import KnowledgeBase
+def assembly(small_settings, embedder):
+    """The composition root over the session index, sharing the session's model."""
+    from kb.assembly import Assembly
 
-    return KnowledgeBase(small_settings, embedder=embedder)
+    return Assembly(small_settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def knowledge_base(assembly):
+    """A KnowledgeBase over the session index."""
+    return assembly.knowledge_base
 
 
 @pytest.fixture

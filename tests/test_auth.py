@@ -20,6 +20,7 @@ from tests.web_fixtures import (  # noqa: F401
     login,
     post,
     sign_in,
+    web_app,
     web_kb,
     web_settings,
 )
@@ -43,20 +44,15 @@ OPEN_REDIRECTS = ["//evil.example", "https://evil.example/", "http:evil.example"
 @pytest.fixture(scope="module")
 def locked_app(web_settings, web_kb, kb_users):
     """The session's knowledge base behind a login (KB_REQUIRE_LOGIN on)."""
-    from webui import create_app
-
-    return create_app({"KB_SETTINGS": web_settings, "SECRET_KEY": SECRET_KEY, "TESTING": True,
-                       "KB_KNOWLEDGE_BASE": web_kb, "KB_REQUIRE_LOGIN": True})
+    return web_app(web_settings, web_kb, require_login=True)
 
 
 @pytest.fixture
 def fresh_app(tmp_path):
     """An app with its own user database (so failed logins here slow no other test down)."""
     from kb.settings import Settings
-    from webui import create_app
 
-    app = create_app({"KB_SETTINGS": Settings(cases_dir=tmp_path / "cases", data_dir=tmp_path / "data"),
-                      "SECRET_KEY": SECRET_KEY, "TESTING": True})
+    app = web_app(Settings(cases_dir=tmp_path / "cases", data_dir=tmp_path / "data"))
     add_users(app)
     return app
 
@@ -96,11 +92,12 @@ def test_login_goes_where_the_person_was_going_with_a_fresh_session(fresh_app):
 
 
 def test_session_cookie_is_secure_in_production(tmp_path):
+    from kb.assembly import Assembly
     from kb.settings import Settings
     from webui import create_app
 
-    app = create_app({"KB_SETTINGS": Settings(cases_dir=tmp_path, data_dir=tmp_path / "data"),
-                      "SECRET_KEY": SECRET_KEY, "PROD": True})
+    app = create_app(Assembly(Settings(cases_dir=tmp_path, data_dir=tmp_path / "data", secret_key=SECRET_KEY,
+                                       prod=True)))
     add_users(app)
     response = login(app.test_client(), "mia")
     assert response.status_code == 302
@@ -157,26 +154,20 @@ def test_logout_is_a_csrf_protected_post(fresh_app):
 
 
 def test_a_removed_user_is_signed_out_at_once(fresh_app):
-    from kb.users import UserStore
-
     client = fresh_app.test_client()
     login(client, "mia")
     assert client.get("/cases/new").status_code == 200
-    store = UserStore(fresh_app.config["KB_DATABASE"])
-    store.remove("mia")
-    store.close()
+    with fresh_app.extensions["kb_assembly"].users() as store:
+        store.remove("mia")
     response = client.get("/cases/new")
     assert response.status_code == 302 and _location(response).startswith("/login")
 
 
 def test_a_changed_role_takes_effect_at_once(fresh_app):
-    from kb.users import UserStore
-
     client = fresh_app.test_client()
     login(client, "mia")
-    store = UserStore(fresh_app.config["KB_DATABASE"])
-    store.db.execute("UPDATE users SET role = 'seller' WHERE name = 'mia'")
-    store.close()
+    with fresh_app.extensions["kb_assembly"].users() as store:
+        store.db.execute("UPDATE users SET role = 'seller' WHERE name = 'mia'")
     assert client.get("/cases/new").status_code == 403
 
 

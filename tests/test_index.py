@@ -14,6 +14,7 @@ import pytest
 from indexer import Document, IndexStore, Segment, build_index, fit_passages
 from indexer.errors import IndexCorruptError, IndexFormatError, IndexNotFoundError
 from kb.cli import cli
+from kb.errors import INDEX_WORDING
 from kb.indexing import index_cases
 from kb.settings import load_settings
 from tests.conftest import REPO, copy_cases
@@ -108,12 +109,35 @@ def test_long_sections_are_split_not_truncated(embedder):
 
 def test_missing_index_says_to_build_it(tmp_path):
     with pytest.raises(IndexNotFoundError, match=r"no index in .*: run `kb index` to build it"):
-        IndexStore(tmp_path / "nothing").open()
+        IndexStore(tmp_path / "nothing", INDEX_WORDING).open()
+
+
+def test_the_indexers_own_messages_name_no_program(tmp_path):
+    """The remedy is the caller's to name (kb's is INDEX_WORDING): the indexer knows nothing of kb."""
+    store = IndexStore(tmp_path / "index")
+    with pytest.raises(IndexNotFoundError) as missing:
+        store.open()
+    assert str(missing.value) == f"no index in {store.root}: build it first"
+
+    version = store.versions_dir / "v1"
+    version.mkdir(parents=True)
+    (store.root / "CURRENT").write_text("v1\n", encoding="utf-8")
+    with pytest.raises(IndexCorruptError) as corrupt:
+        store.open()
+    assert str(corrupt.value) == f"index version {version} has no manifest; build it again in full"
+
+    (version / "manifest.json").write_text(json.dumps({"format": 999}), encoding="utf-8")
+    with pytest.raises(IndexFormatError) as unreadable:
+        store.open()
+    assert str(unreadable.value) == (f"index in {store.root} has format 999 but this indexer reads format 1; "
+                                     "build it again in full")
+    for error in (missing, corrupt, unreadable):
+        assert "kb" not in str(error.value).replace(str(tmp_path), "")
 
 
 def test_truncated_file_is_reported_and_full_rebuild_recovers(tiny, embedder, runner):
     index_cases(tiny, embedder=embedder)
-    store = IndexStore(tiny.index_path)
+    store = IndexStore(tiny.index_path, INDEX_WORDING)
     vectors = store.versions_dir / store.current_name() / "vectors.npy"
     size = vectors.stat().st_size
     with open(vectors, "r+b") as handle:
@@ -132,7 +156,7 @@ def test_truncated_file_is_reported_and_full_rebuild_recovers(tiny, embedder, ru
 
 def test_corrupted_bytes_and_count_mismatch_are_reported(tiny, embedder):
     index_cases(tiny, embedder=embedder)
-    store = IndexStore(tiny.index_path)
+    store = IndexStore(tiny.index_path, INDEX_WORDING)
     folder = store.versions_dir / store.current_name()
     passages = folder / "passages.jsonl"
     data = bytearray(passages.read_bytes())

@@ -12,12 +12,13 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from kb import insights
-from kb.charts import heatmap_svg, timeline_svg
 from kb.cli import cli
+from kb.cli.demo_log import seed_demo
 from kb.insights import (CoverageTable, TimeBucket, build_report, case_activity, coverage, coverage_tables,
-                         months_between, seed_demo, stale_cases, timeline, top_searches, weak_groups)
+                         months_between, stale_cases, timeline, top_searches, weak_groups)
 from kb.searchlog import DEMO_USER, SearchLog
 from tests.conftest import SECURITY
+from webui.charts import heatmap_svg, timeline_svg
 
 #: 2026-11-20T12:00:00Z
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc).timestamp()
@@ -215,8 +216,11 @@ def test_months_between_counts_whole_months():
 
 
 def test_stale_months_setting():
-    assert insights.stale_months({}) == 24
-    assert insights.stale_months({"KB_STALE_MONTHS": "18"}) == 18
+    # The threshold is a plain argument (default 24); KB_STALE_MONTHS is read by kb.settings.
+    from kb.settings import load_settings
+
+    assert insights.DEFAULT_STALE_MONTHS == load_settings({}).stale_months == 24
+    assert load_settings({"KB_STALE_MONTHS": "18"}).stale_months == 18
 
 
 # -- which stories are used --------------------------------------------------------------
@@ -295,15 +299,22 @@ def test_report_has_every_section(seeded, knowledge_base, embedder):
 
 
 @pytest.fixture
-def cli_env(seeded, small_settings, monkeypatch, embedder):
-    monkeypatch.setattr("kb.cli.insights.load_embedder", lambda settings: embedder)
+def share_model(embedder):
+    """What ``runner.invoke(..., obj=share_model)`` hands the commands: assemblies sharing the loaded model."""
+    from kb.assembly import Assembly
+
+    return lambda settings: Assembly(settings, embedder=embedder)
+
+
+@pytest.fixture
+def cli_env(seeded, small_settings):
     env = {"KB_DATA": str(seeded.path.parent), "KB_INDEX": str(small_settings.index_path),
            "KB_CASES": str(small_settings.cases_dir), "KB_STALE_MONTHS": "24"}
     return env
 
 
-def test_report_command_prints_every_section(runner, cli_env):
-    result = runner.invoke(cli, ["insights", "report", "--top", "3"], env=cli_env)
+def test_report_command_prints_every_section(runner, cli_env, share_model):
+    result = runner.invoke(cli, ["insights", "report", "--top", "3"], env=cli_env, obj=share_model)
     assert result.exit_code == 0, result.output
     out = result.output
     for heading in ("Most frequent searches", "Stories to write next", "Coverage: Industry × journey stage",
@@ -318,8 +329,9 @@ def test_report_command_prints_every_section(runner, cli_env):
     assert "  2021-06-17      65  alder-community-credit-union" in out
 
 
-def test_report_command_json(runner, cli_env):
-    result = runner.invoke(cli, ["insights", "report", "--json", "--stale-months", "36"], env=cli_env)
+def test_report_command_json(runner, cli_env, share_model):
+    result = runner.invoke(cli, ["insights", "report", "--json", "--stale-months", "36"], env=cli_env,
+                           obj=share_model)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["stale_months"] == 36

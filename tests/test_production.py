@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -210,3 +211,93 @@ def test_production_tells_browsers_https_only(production_server):
     port, _ = production_server
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=60) as response:
         assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+# -- KB_DATABASE: the user `kb users add` writes is the one the server signs in --------------
+
+PASSWORD = "correct horse battery staple"
+_CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
+
+
+def kb_script() -> str:
+    """The installed `kb` console script beside this interpreter."""
+    script = shutil.which("kb", path=os.path.dirname(sys.executable))
+    assert script, f"no kb console script beside {sys.executable}: run `pip install -e .`"
+    return script
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a server started in its own process group (if it has not ended already)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def sign_in(port: int, name: str, password: str) -> tuple[int, int]:
+    """Sign in through the login form over HTTP, as a browser does, then open the admin page.
+
+    Returns the statuses of the login (302 when it worked, 401 when not) and of the admin
+    page (200 for a signed-in admin)."""
+    import http.cookiejar
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None  # a redirect is the answer looked at
+
+    def status(request) -> int:
+        try:
+            with browser.open(request, timeout=60) as response:
+                return response.status
+        except urllib.error.HTTPError as answer:
+            return answer.code
+
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+    base = f"http://127.0.0.1:{port}"
+    with browser.open(f"{base}/login", timeout=60) as response:
+        token = _CSRF.search(response.read()).group(1).decode()
+    form = urllib.parse.urlencode({"name": name, "password": password, "csrf_token": token}).encode()
+    return status(urllib.request.Request(f"{base}/login", data=form)), status(f"{base}/admin/users")
+
+
+def test_an_admin_added_with_kb_database_signs_in_to_the_server(small_settings, tmp_path):
+    """Regression (fixed in 5de64a2): with KB_DATABASE outside KB_DATA, `kb users add` wrote
+    KB_DATA/kb.sqlite3 while the server read KB_DATABASE, so the admin just added could not
+    sign in. Through the real console script and a real server process."""
+    data, database = tmp_path / "data", tmp_path / "elsewhere" / "users.sqlite3"
+    shutil.copytree(small_settings.index_path, data / "index")
+    env = {**os.environ, "KB_CASES": str(small_settings.cases_dir), "KB_DATA": str(data),
+           "KB_DATABASE": str(database), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    for name in ("KB_INDEX", "KB_SECRET_KEY", "KB_REQUIRE_LOGIN", "KB_PROD"):
+        env.pop(name, None)
+    added = subprocess.run([kb_script(), "users", "add", "ada", "--role", "admin", "--password-stdin"], env=env,
+                           input=f"{PASSWORD}\n", capture_output=True, text=True, timeout=120)
+    assert (added.returncode, added.stdout) == (0, "added ada (admin)\n"), added.stderr
+    assert database.is_file() and not (data / "kb.sqlite3").exists()
+
+    port, log_path = free_port(), tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([kb_script(), "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT, process_group=0)
+    try:
+        deadline = time.monotonic() + 180
+        while True:  # the server loads the model and the index, then listens
+            assert process.poll() is None, log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+            try:
+                if get(port, "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the server did not answer /healthz within 180 s"
+            time.sleep(0.2)
+        assert "kb access: anyone may read (login needed to write)\n" in log_path.read_text(encoding="utf-8")
+        assert sign_in(port, "ada", "not the password at all") == (401, 302)  # to the login page
+        assert sign_in(port, "ada", PASSWORD) == (302, 200)
+    finally:
+        stop(process)
+    assert not (data / "kb.sqlite3").exists()

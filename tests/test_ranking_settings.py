@@ -96,7 +96,7 @@ def test_kb_ranking_names_the_file_and_the_knowledge_base_uses_it(tmp_path, smal
     path = tmp_path / "ranking.toml"
     path.write_text(ranking_toml(CUSTOM), encoding="utf-8")
     assert load_settings(environ={"KB_RANKING": str(path)}).ranking_file == path
-    base = KnowledgeBase(replace(small_settings, ranking_file=path), embedder=embedder)
+    base = KnowledgeBase(small_settings.replace(ranking_file=path), embedder=embedder)
     assert base.ranking == CUSTOM and base.engine().settings == CUSTOM
     assert KnowledgeBase(small_settings, embedder=embedder).ranking == RankingSettings()
 
@@ -215,7 +215,7 @@ def test_the_web_app_searches_with_the_ranking_file_and_reports_it(tmp_path, sma
 
     path = tmp_path / "ranking.toml"
     path.write_text("second_passage_weight = 0\n[boosts]\nindustry = 0\n", encoding="utf-8")
-    settings = replace(small_settings, ranking_file=path)
+    settings = small_settings.replace(ranking_file=path)
     base = KnowledgeBase(settings, embedder=embedder)
     app = create_app({"KB_SETTINGS": settings, "SECRET_KEY": "x", "TESTING": True, "KB_KNOWLEDGE_BASE": base})
     from tests.web_fixtures import add_users, login

@@ -11,6 +11,7 @@ from kb.cli import cli
 from kb.errors import InvalidQueryError
 from kb.search.query import MAX_QUERY_CHARS
 from kb.search.settings import RankingSettings
+from webui.snippets import snippet_html
 
 CREDIT_UNION_TEXT = "credit union losing young members who joined through a dealer car loan once it is paid off"
 BANK = "mid-size regional bank, deposits leaking to fintech apps, IT and compliance can't agree on what to do"
@@ -25,7 +26,7 @@ def test_situation_finds_the_story_with_the_passage_that_shows_it(knowledge_base
     top = response.results[0]
     assert top.id == "harbourview-savings-bank"
     assert not top.weak
-    assert "<mark>" in top.snippet_html
+    assert "<mark>" in snippet_html(top.snippet)
     assert top.why.similarity > 0.4 and top.why.terms
     assert top.stage in {"situation", "recognizing", "aligning", "changing", "results", "lessons", None}
     assert len(set(ids(response))) == len(ids(response)), "one entry per case"
@@ -75,15 +76,16 @@ def test_profile_boost_raises_matching_cases_without_excluding_others(knowledge_
     assert boosted.results[after].why.attributes == ("industry Hospitality",)
 
 
-def test_aggregation_gives_one_entry_per_case_scored_by_its_best_passages(knowledge_base):
-    engine = knowledge_base.engine()
-    version = engine.version
-    first, second = version.doc_range("tallgrass-tools")[:2]
-    scores = engine._aggregate({first: 2.0, second: 1.0}, engine.settings)
-    assert scores == {version.doc_ids.index("tallgrass-tools"): pytest.approx(2.0 + 0.3 * 1.0)}
-    many = {i: 1.0 for i in version.doc_range("tallgrass-tools")}
-    assert engine._aggregate(many, engine.settings)[version.doc_ids.index("tallgrass-tools")] == pytest.approx(1.3), \
-        "a long story does not win by volume"
+def test_aggregation_gives_one_entry_per_case_scored_by_its_best_passages():
+    from kb.search.fusion import aggregate
+
+    passage_doc = np.array([0, 0, 0, 0, 1])  # case 0 has four passages, case 1 one
+    scores = aggregate({0: 2.0, 1: 1.0}, passage_doc, RankingSettings())
+    assert scores == {0: pytest.approx(2.0 + 0.3 * 1.0)}
+    many = {0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0}
+    assert aggregate(many, passage_doc, RankingSettings())[0] == pytest.approx(1.3), "a long story does not win by volume"
+    assert aggregate({1: -0.5, 0: 1.0}, passage_doc, RankingSettings()) == {0: pytest.approx(1.0)}, \
+        "a poor second passage adds nothing"
 
 
 def test_nonsense_is_marked_weak_with_a_notice(knowledge_base):
@@ -131,9 +133,9 @@ def test_snippet_window_and_highlighting():
     text = "Filler words here. " * 40 + "Deposits were leaking to fintech apps every quarter. " + "More filler. " * 40
     snippet = make_snippet(text, query_terms("deposit leakage fintech"), width=120)
     assert snippet.clipped_start and snippet.clipped_end
-    assert "<mark>Deposits</mark>" in snippet.html() and "<mark>fintech</mark>" in snippet.html()
+    assert "<mark>Deposits</mark>" in snippet_html(snippet) and "<mark>fintech</mark>" in snippet_html(snippet)
     hostile = make_snippet("<script>alert(1)</script> deposits", query_terms("deposits"))
-    assert "<script>" not in hostile.html() and "&lt;script&gt;" in hostile.html()
+    assert "<script>" not in snippet_html(hostile) and "&lt;script&gt;" in snippet_html(hostile)
 
 
 def test_remembered_word_terms_are_what_the_index_makes(monkeypatch):

@@ -12,7 +12,8 @@ import pytest
 
 from kb.cli import cli
 from kb.errors import ConfigError
-from kb.searchlog import CSV_COLUMNS, DEFAULT_RETENTION_DAYS, OPEN_DEDUP_SECONDS, SearchLog, retention_days
+from kb.searchlog import CSV_COLUMNS, DEFAULT_RETENTION_DAYS, OPEN_DEDUP_SECONDS, PruneSchedule, SearchLog
+from kb.settings import load_settings
 
 #: 2026-11-20T12:00:00Z
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc).timestamp()
@@ -120,27 +121,34 @@ def test_retention_zero_keeps_everything(tmp_path, clock):
     assert log.counts()["searches"] == 1
 
 
-def test_recording_prunes_at_most_once_an_hour(log, clock):
+def test_recording_prunes_at_most_once_an_hour(tmp_path, clock):
+    schedule = PruneSchedule()  # one per database, owned by whoever makes the logs (the app)
+    log = SearchLog(tmp_path / "kb.sqlite3", clock=clock, retention=180, schedule=schedule)
     log.record_search("first", {}, {}, [], weak=False)            # prunes (nothing to do yet)
     log.record_search("old", {}, {}, [], weak=False, at=NOW - 181 * DAY)
     clock.now += 3599
     log.record_search("within the hour", {}, {}, [], weak=False)  # no prune: "old" stays
-    another = SearchLog(log.path, clock=clock, retention=180)     # e.g. the next web request
+    another = SearchLog(log.path, clock=clock, retention=180, schedule=schedule)  # e.g. the next web request
     another.record_search("same process", {}, {}, [], weak=False)
     another.close()
     assert log.counts()["searches"] == 4
     clock.now += 2
     log.record_search("an hour later", {}, {}, [], weak=False)    # prunes "old"
     assert [s.query for s in log.searches()] == ["first", "within the hour", "same process", "an hour later"]
+    log.close()
 
 
-def test_retention_comes_from_the_environment():
-    assert retention_days({}) == DEFAULT_RETENTION_DAYS == 180
-    assert retention_days({"KB_LOG_RETENTION_DAYS": "30"}) == 30
-    assert retention_days({"KB_LOG_RETENTION_DAYS": "0"}) == 0
+def test_retention_comes_from_the_environment(tmp_path):
+    # The retention is a SearchLog argument (default 180); KB_LOG_RETENTION_DAYS is read by kb.settings.
+    assert SearchLog(tmp_path / "kb.sqlite3").retention == DEFAULT_RETENTION_DAYS == 180
+    with pytest.raises(ConfigError):
+        SearchLog(tmp_path / "kb.sqlite3", retention=-1)
+    assert load_settings({}).log_retention_days == DEFAULT_RETENTION_DAYS
+    assert load_settings({"KB_LOG_RETENTION_DAYS": "30"}).log_retention_days == 30
+    assert load_settings({"KB_LOG_RETENTION_DAYS": "0"}).log_retention_days == 0
     for bad in ("-1", "soon", "1.5"):
         with pytest.raises(ConfigError) as caught:
-            retention_days({"KB_LOG_RETENTION_DAYS": bad})
+            load_settings({"KB_LOG_RETENTION_DAYS": bad})
         assert str(caught.value) == f"KB_LOG_RETENTION_DAYS must be a whole number, 0 or more (got {bad!r})"
 
 

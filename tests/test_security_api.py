@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from tests.web_fixtures import (  # noqa: F401
+    DRAFT_ID,
     SECRET_KEY,
     add_users,
     client,
@@ -106,13 +107,32 @@ def test_healthz_without_an_index_says_not_ok_and_no_path(unindexed_locked_app, 
 
 
 def test_the_description_of_healthz_matches_both_answers():
-    from webui.openapi import SCHEMAS, openapi_spec
+    from webui.openapi import openapi_spec
 
-    answer = openapi_spec()["paths"]["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]
+    spec = openapi_spec()
+    schemas = spec["components"]["schemas"]
+    answer = spec["paths"]["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]
     assert answer["schema"] == {"oneOf": [{"$ref": "#/components/schemas/HealthStatus"},
                                           {"$ref": "#/components/schemas/Health"}]}
-    assert SCHEMAS["HealthStatus"]["additionalProperties"] is False
-    assert set(SCHEMAS["Health"]["properties"]) == {"status", *DETAILS}
+    assert schemas["HealthStatus"]["additionalProperties"] is False
+    assert set(schemas["Health"]["properties"]) == {"status", *DETAILS}
+
+
+# -- the status filter --------------------------------------------------------------------------
+
+
+def test_a_seller_s_status_filter_shows_no_draft_and_is_checked_as_a_marketer_s(locked_app, sign_in):
+    """Only readers of drafts filter on status; anyone else's is ignored once it is checked, so
+    the description (one enum for every reader) is true for both."""
+    seller, marketer = sign_in("sam", app=locked_app), sign_in("mia", app=locked_app)
+    query = {"q": "reinsurance treaty renewals", "status": "draft", "k": 100}
+    assert DRAFT_ID not in {r["id"] for r in seller.get("/api/search", query_string=query).get_json()["results"]}
+    drafts = marketer.get("/api/search", query_string=query).get_json()["results"]
+    assert DRAFT_ID in {r["id"] for r in drafts} and {r["status"] for r in drafts} == {"draft"}
+    for client in (seller, marketer):
+        refused = client.get("/api/search", query_string={"q": "reinsurance", "status": "secret"})
+        assert refused.status_code == 400
+        assert refused.get_json()["error"]["message"].startswith("status 'secret' is not one of")
 
 
 # -- a query with nothing to search ---------------------------------------------------------

@@ -123,8 +123,16 @@ def _clustered(monkeypatch) -> list[int]:
         sizes.append(len(vectors))
         return cluster(vectors, *args, **kwargs)
 
-    monkeypatch.setattr(insights, "cluster_vectors", spy)
+    monkeypatch.setattr("kb.insights.gaps.cluster_vectors", spy)  # where weak_groups looks it up
     return sizes
+
+
+def _count_builds(monkeypatch) -> list[int]:
+    """Record each report built (by the ReportCache, in kb.insights.cache)."""
+    builds: list[int] = []
+    build = insights.build_report
+    monkeypatch.setattr("kb.insights.cache.build_report", lambda *a, **k: builds.append(1) or build(*a, **k))
+    return builds
 
 
 # -- bounded work per report -------------------------------------------------------------
@@ -185,7 +193,7 @@ def test_a_wording_is_embedded_once_whatever_the_reports(flooded, knowledge_base
 def test_cached_vectors_are_bounded_and_pruned_with_the_log(tmp_path, monkeypatch):
     clock = Clock()
     log = SearchLog(tmp_path / "kb.sqlite3", clock=clock, retention=30)
-    monkeypatch.setattr("kb.searchlog.MAX_CACHED_VECTORS", 5)
+    monkeypatch.setattr("kb.searchlog.vectors.MAX_CACHED_VECTORS", 5)
     vector = np.ones(4, dtype="<f4").tobytes()
     for n in range(8):
         clock.now = NOW + n
@@ -205,9 +213,7 @@ def test_cached_vectors_are_bounded_and_pruned_with_the_log(tmp_path, monkeypatc
 def test_a_second_load_with_no_new_search_reuses_the_report(flooded, knowledge_base, counting, monkeypatch):
     from kb.insights import ReportCache
 
-    builds = []
-    build = insights.build_report
-    monkeypatch.setattr(insights, "build_report", lambda *a, **k: builds.append(1) or build(*a, **k))
+    builds = _count_builds(monkeypatch)
     clock = Clock()
     cache = ReportCache(clock=clock)
     first = cache.report(flooded, knowledge_base.version, counting, since_days=3650, months=24, top=20)
@@ -235,9 +241,7 @@ def test_loads_at_once_build_the_report_once(tmp_path, knowledge_base, monkeypat
     setup = SearchLog(path, retention=0)
     setup.record_search(GAP, {}, {}, [], weak=True, user="sam")
     setup.close()
-    builds = []
-    build = insights.build_report
-    monkeypatch.setattr(insights, "build_report", lambda *a, **k: builds.append(1) or build(*a, **k))
+    builds = _count_builds(monkeypatch)
     cache = ReportCache()
     embedder = CountingEmbedder(knowledge_base.version.dimension, delay=0.3)
     reports = []
@@ -300,9 +304,7 @@ def test_the_insights_page_reuses_its_report_until_a_search_is_logged(web_settin
     log = SearchLog(app.config["KB_DATABASE"], retention=0)
     seed_search_log(log, web_kb, time.time())
     log.close()
-    builds = []
-    build = insights.build_report
-    monkeypatch.setattr(insights, "build_report", lambda *a, **k: builds.append(1) or build(*a, **k))
+    builds = _count_builds(monkeypatch)
     marketer = _signed_in(app, "mia")
     first = marketer.get("/api/insights", query_string={"since": 3650}).get_json()
     assert marketer.get("/api/insights", query_string={"since": 3650}).get_json() == first

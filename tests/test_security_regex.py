@@ -17,9 +17,9 @@ import pytest
 
 from kb import text as kbtext
 from kb.parser import parse_text, split_sections
-from kb.render import render_markdown, sanitize
 from kb.text import plain_text
 from tests.conftest import K8S_CASES, STARTER_CASES
+from webui.render import render_markdown, sanitize
 from webui.stories import render_sections
 
 SIZE = 200_000

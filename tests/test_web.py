@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from kb.search.engine import FACET_FIELDS
+from kb.fields import FACET_FIELDS
 from kb.stages import STAGES
 from tests.web_fixtures import DRAFT_ID, client, kb_app, kb_users, sign_in, web_kb, web_settings  # noqa: F401
 
@@ -296,6 +296,8 @@ def test_api_search_is_the_response_of_the_knowledge_base(client, web_kb):
     data = client.get("/api/search", query_string={"q": BORDER, "k": 3, "like_region": "Latin America"}).get_json()
     expected = web_kb.search(BORDER, k=3, profile={"region": "Latin America"}).to_dict()
     search_id = data.pop("search_id")
+    highlighted = [result.pop("snippet_html") for result in data["results"]]
+    assert all("<mark>" in html for html in highlighted[:1]), "the web layer adds the snippet as HTML"
     assert data == expected
     assert set(data) == {"query", "total", "results", "facets", "notices", "all_weak", "understood"}
     assert isinstance(search_id, int)  # the search was logged under this id

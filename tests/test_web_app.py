@@ -104,7 +104,9 @@ def test_story_sections_are_sanitized_html_with_unique_anchors(story):
     html = "".join(s.html for s in story.sections)
     assert "<script" not in html and "onerror" not in html and "javascript:" not in html
     assert "<strong>problem</strong>" in html and "<li>Deposits up 4%</li>" in html
-    assert "path" not in story.to_dict()
+    from webui.schemas import CaseStory
+
+    assert "path" not in CaseStory.from_story(story, "http://localhost/cases/example-bank").answer()
 
 
 def test_story_journey_links_the_first_section_of_each_stage(story):
@@ -237,8 +239,10 @@ def test_openapi_describes_parameters_and_responses():
         assert set(re.findall(r"{(\w+)}", path)) <= names
         assert "200" in operation["responses"]
     search = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert search == {"q", "k", "industry", "company_size", "region", "stage", "tags", "products",
-                      "like_industry", "like_size", "like_region", "ignore"}
+    from kb.fields import FIELDS
+
+    assert search == {"q", "k", "ignore", *(f.name for f in FIELDS if f.filter),
+                      *(f.profile_param for f in FIELDS if f.profile)}
     refs = set(re.findall(r'"#/components/(schemas|responses)/(\w+)"', str(spec).replace("'", '"')))
     for kind, name in refs:
         assert name in spec["components"][kind], f"dangling $ref {kind}/{name}"

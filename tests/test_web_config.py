@@ -1,4 +1,7 @@
-"""Web settings: KB_REQUIRE_LOGIN and KB_DATABASE, and `kb serve --require-login`."""
+"""Web settings: KB_REQUIRE_LOGIN and KB_DATABASE, and `kb serve --require-login`.
+
+``webui.config.web_config`` reads them as :func:`kb.settings.load_settings` does, into Flask's keys.
+"""
 
 from __future__ import annotations
 
@@ -88,7 +91,13 @@ def test_serve_passes_require_login_to_the_app(runner, monkeypatch, tmp_path, ar
     import webui
 
     real = webui.create_app
-    monkeypatch.setattr(webui, "create_app", lambda config: seen.update(config) or real(config))
+
+    def create_app(assembly):  # the development server's app, over the command's assembly
+        app = real(assembly)
+        seen.update(app.config)
+        return app
+
+    monkeypatch.setattr(webui, "create_app", create_app)
     result = runner.invoke(cli, ["serve", *args, "--cases", str(tmp_path / "cases")],
                            env={"KB_DATA": str(tmp_path / "data"), "KB_SECRET_KEY": "k", **env})
     assert result.exit_code == 0, result.output

@@ -43,25 +43,31 @@ def web_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def web_kb(web_settings: Settings, request: pytest.FixtureRequest):
     """The corpus indexed with the real model, and one knowledge base sharing that model."""
-    from indexer import Embedder
-    from kb.indexing import index_cases
-    from kb.service import KnowledgeBase
+    from kb.assembly import Assembly
 
     try:
         embedder = request.getfixturevalue("embedder")  # the suite's shared model, when conftest has one
     except pytest.FixtureLookupError:
-        embedder = Embedder(web_settings.model)
-    index_cases(web_settings, embedder=embedder)
-    return KnowledgeBase(web_settings, embedder=embedder)
+        embedder = None  # the assembly loads it
+    assembly = Assembly(web_settings, embedder=embedder)
+    assembly.index()
+    return assembly.knowledge_base
+
+
+def web_app(settings: Settings, knowledge_base=None, **changes):
+    """A test app serving ``settings`` (with the test secret key, every search logged; ``changes``
+    are other settings), sharing ``knowledge_base`` and its loaded model when given."""
+    from kb.assembly import Assembly
+    from webui import create_app
+
+    settings = settings.replace(**{"secret_key": SECRET_KEY, "log_searches_per_minute": 0, **changes})
+    return create_app(Assembly(settings, knowledge_base=knowledge_base), {"TESTING": True})
 
 
 @pytest.fixture(scope="session")
 def kb_app(web_settings: Settings, web_kb):
     """The Flask app over the session's knowledge base."""
-    from webui import create_app
-
-    return create_app({"KB_SETTINGS": web_settings, "SECRET_KEY": SECRET_KEY, "TESTING": True,
-                       "KB_KNOWLEDGE_BASE": web_kb})
+    return web_app(web_settings, web_kb)
 
 
 @pytest.fixture
@@ -73,10 +79,7 @@ def client(kb_app):
 @pytest.fixture
 def unindexed_app(tmp_path: Path):
     """An app whose index has never been built (no model is loaded)."""
-    from webui import create_app
-
-    settings = Settings(cases_dir=tmp_path / "cases", data_dir=tmp_path / "data")
-    return create_app({"KB_SETTINGS": settings, "SECRET_KEY": SECRET_KEY, "TESTING": True})
+    return web_app(Settings(cases_dir=tmp_path / "cases", data_dir=tmp_path / "data"))
 
 
 # -- users and sessions ------------------------------------------------------------------
@@ -90,17 +93,13 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def add_users(app) -> None:
     """Give an app one user of each role (all with PASSWORD); already there is fine."""
     from kb.errors import UserError
-    from kb.users import UserStore
 
-    store = UserStore(app.config["KB_DATABASE"])
-    try:
+    with app.extensions["kb_assembly"].users() as store:
         for name, role in USERS.items():
             try:
                 store.add(name, role, PASSWORD)
             except UserError:
                 pass
-    finally:
-        store.close()
 
 
 def csrf_token(client, url: str = "/login") -> str:
@@ -260,19 +259,11 @@ def insights_app(web_settings: Settings, web_kb, tmp_path_factory: pytest.TempPa
     search log (``app.config["KB_SEED_IDS"]``: the seeded search ids by text)."""
     import time
 
-    from kb.searchlog import SearchLog
-    from webui import create_app
-
     database = tmp_path_factory.mktemp("insights") / "kb.sqlite3"
-    app = create_app({"KB_SETTINGS": web_settings, "SECRET_KEY": SECRET_KEY, "TESTING": True,
-                      "KB_KNOWLEDGE_BASE": web_kb, "KB_DATABASE": database, "KB_STALE_MONTHS": 24,
-                      "KB_LOG_RETENTION_DAYS": 0})
+    app = web_app(web_settings, web_kb, database_file=database, stale_months=24, log_retention_days=0)
     add_users(app)
-    log = SearchLog(database, retention=0)
-    try:
+    with app.extensions["kb_assembly"].search_log() as log:
         app.config["KB_SEED_IDS"] = seed_search_log(log, web_kb, time.time())
-    finally:
-        log.close()
     return app
 
 

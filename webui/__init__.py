@@ -1,69 +1,74 @@
-"""The web UI and JSON API of kb: a Flask app over one :class:`~kb.service.KnowledgeBase`.
+"""The web UI and JSON API of kb: a Flask app over one :class:`~kb.assembly.Assembly`.
 
-The app translates requests into calls on the knowledge base and its errors into HTTP
-answers; every rule about cases and search lives in ``kb``.
+The app translates requests into calls on the assembly (its knowledge base, stores,
+editing and insights) and its errors into HTTP answers; every rule about cases and search
+lives in ``kb``. Flask is imported when an app is built, so ``kb --help`` (which loads
+:mod:`webui.cli`, the ``kb serve`` command) does not import it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from datetime import timedelta
+if TYPE_CHECKING:
+    from flask import Flask
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from kb.live import LiveIndexer
-from kb.service import KnowledgeBase
-from webui.config import DEFAULT_MAX_REQUEST_BYTES, DEFAULT_SESSION_HOURS, LOOPBACK_HOSTS
+    from kb.assembly import Assembly
 
 __all__ = ["create_app"]
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask app.
+def create_app(assembly: Assembly | Mapping[str, Any] | None = None, config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app serving an assembly.
 
     Args:
-        config: Flask settings, usually from :func:`webui.config.web_config`: ``KB_SETTINGS``
-            (:class:`kb.settings.Settings`) and ``SECRET_KEY`` are required; ``KB_REQUIRE_LOGIN``
-            (default off) says whether reading needs a login; ``KB_PROXY_HOPS`` (default 0),
-            ``TRUSTED_HOSTS``, ``MAX_CONTENT_LENGTH`` and ``KB_SESSION_HOURS`` are described in
-            :func:`~webui.config.web_config`; ``KB_DATABASE`` (default the
-            settings' database) holds the users and the search log; ``KB_STALE_MONTHS`` and
-            ``KB_LOG_RETENTION_DAYS`` (default: those environment variables) tune insights and
-            the log. Tests may pass ``KB_KNOWLEDGE_BASE``, an existing :class:`KnowledgeBase`, to
-            share a loaded model. Defaults to :func:`~webui.config.web_config` (environment
-            variables).
+        assembly: What the app serves (:class:`kb.assembly.Assembly`); by default one over the
+            settings of the process environment (:func:`kb.settings.load_settings`). A Flask
+            config mapping is accepted too, as gunicorn's workers receive it
+            (:func:`webui.config.split_config`: ``KB_SETTINGS`` required, ``KB_KNOWLEDGE_BASE``
+            to share a loaded knowledge base, ``KB_*`` keys over those settings).
+        config: Flask keys laid over the ones the settings give (e.g. ``TESTING``); kb's
+            settings themselves belong in the assembly's :class:`~kb.settings.Settings`.
 
     Returns:
-        The app; its knowledge base is ``app.extensions["kb"]`` and its background indexer
-        ``app.extensions["live"]``.
-    """
-    if config is None:
-        from webui.config import web_config
+        The app; its assembly is ``app.extensions["kb_assembly"]``, its knowledge base
+        ``app.extensions["kb"]`` and its background indexer ``app.extensions["live"]``.
 
-        config = web_config()
-    config = dict(config)
-    base = config.pop("KB_KNOWLEDGE_BASE", None) or KnowledgeBase(config["KB_SETTINGS"])
-    settings = config["KB_SETTINGS"]
+    Raises:
+        ConfigError: ``config`` holds a setting, or the settings cannot be used.
+    """
+    from datetime import timedelta
+
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from kb.assembly import Assembly
+    from kb.errors import ConfigError
+    from webui.config import CONFIG_SETTINGS, flask_config, split_config
+
+    extra = dict(config or {})
+    for key in extra:
+        if key in CONFIG_SETTINGS or key in ("KB_SETTINGS", "KB_KNOWLEDGE_BASE"):
+            raise ConfigError(f"{key} is a setting: give it in the assembly's settings, not in the Flask config")
+    if assembly is None:
+        assembly = Assembly.from_environment()
+    elif not isinstance(assembly, Assembly):
+        assembly, rest = split_config(assembly)
+        extra = {**rest, **extra}
 
     app = Flask(__name__)
-    app.config.update(KB_REQUIRE_LOGIN=False, KB_DATABASE=settings.database_path,
-                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_SECURE=bool(config.get("PROD")),
-                      KB_PROXY_HOPS=0, TRUSTED_HOSTS=list(LOOPBACK_HOSTS),
-                      MAX_CONTENT_LENGTH=DEFAULT_MAX_REQUEST_BYTES, KB_SESSION_HOURS=DEFAULT_SESSION_HOURS)
-    app.config.from_mapping(config)
-    # Form fields may use the whole request (a story's Markdown), no more.
-    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
-    app.permanent_session_lifetime = timedelta(hours=app.config["KB_SESSION_HOURS"])
-    if app.config["KB_PROXY_HOPS"]:
+    app.config.from_mapping(flask_config(assembly))
+    app.config.from_mapping(extra)
+    app.permanent_session_lifetime = timedelta(hours=assembly.settings.session_hours)
+    hops = assembly.settings.proxy_hops
+    if hops:
         # The client's address, scheme and host as the trusted proxies in front saw them.
-        hops = app.config["KB_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.json.sort_keys = False
-    app.extensions["kb"] = base
-    app.extensions["live"] = LiveIndexer(settings, lambda: base.embedder)
+    app.extensions["kb_assembly"] = assembly
+    app.extensions["kb"] = assembly.knowledge_base
+    app.extensions["live"] = assembly.live_indexer
 
     from webui import auth, errors, security, stores, templating
     from webui.views import admin, api, editor, insights, pages, sessions

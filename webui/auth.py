@@ -20,7 +20,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 
 from kb.errors import UserError
 from kb.users import User, UserStore
-from webui.stores import thread_store
+from webui.stores import assembly, thread_store
 
 #: What an anonymous visitor may do when reading needs no login.
 ANONYMOUS_READER = User(name="", role="seller")
@@ -33,7 +33,12 @@ _UNSAFE_NEXT = re.compile(r"[\x00-\x1f\x7f\\]")
 
 def users() -> UserStore:
     """This thread's user store (see :mod:`webui.stores`)."""
-    return thread_store("users", lambda: UserStore(current_app.config["KB_DATABASE"]))
+    return thread_store("users", assembly().users)
+
+
+def _login_required() -> bool:
+    """Whether reading needs a login (``KB_REQUIRE_LOGIN``)."""
+    return assembly().settings.require_login
 
 
 def current_user() -> User | None:
@@ -44,7 +49,7 @@ def current_user() -> User | None:
 def reader() -> User | None:
     """Whoever reads: the signed-in user, else an anonymous seller when no login is required."""
     user = current_user()
-    if user is None and not current_app.config["KB_REQUIRE_LOGIN"]:
+    if user is None and not _login_required():
         return ANONYMOUS_READER
     return user
 
@@ -123,7 +128,7 @@ def requires(permission: str):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             user = current_user()
-            if user is None and (permission != "read" or current_app.config["KB_REQUIRE_LOGIN"]):
+            if user is None and (permission != "read" or _login_required()):
                 if _wants_json():
                     abort(401, description=SIGN_IN_FIRST)
                 return redirect(login_url())
@@ -142,7 +147,7 @@ def load_user() -> None:
     g.user = _session_user()
     if g.user is None and "user" in session:
         session.clear()  # removed, signed out elsewhere, changed, or expired
-    if g.user is None and current_app.config["KB_REQUIRE_LOGIN"] and request.endpoint not in PUBLIC_ENDPOINTS:
+    if g.user is None and _login_required() and request.endpoint not in PUBLIC_ENDPOINTS:
         if _wants_json():
             abort(401, description=SIGN_IN_FIRST)
         return redirect(login_url())

@@ -1,142 +1,109 @@
-"""Web settings: defaults, then ``KB_*`` environment variables, then flags (flags win)."""
+"""The Flask configuration of a kb server, from its :class:`~kb.assembly.Assembly`'s settings.
+
+Every setting is read once, by :func:`kb.settings.load_settings`; this module only turns the
+settings into Flask's keys. The ``KB_*`` keys it sets mirror settings for code that reads the
+Flask config; the assembly (``webui.views.assembly()``) is their source.
+"""
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
+from kb.assembly import Assembly
 from kb.errors import ConfigError
-from kb.settings import Settings, load_settings
+from kb.settings import LOOPBACK_HOSTS, Settings, load_settings, stored_secret_key
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 5000
-DEFAULT_WORKERS = 2
-#: Largest request body (bytes): bigger ones get 413 before anything is read or written.
-DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
-#: Hours a sign-in lasts, however active the session.
-DEFAULT_SESSION_HOURS = 12
-#: Host names trusted when KB_TRUSTED_HOSTS is unset (plus the address served on, if specific).
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
-#: How KB_REQUIRE_LOGIN may be written.
-TRUE_WORDS = ("1", "true", "yes", "on")
-FALSE_WORDS = ("0", "false", "no", "off")
+__all__ = ["CONFIG_SETTINGS", "LOOPBACK_HOSTS", "flask_config", "split_config", "stored_secret_key", "web_config"]
+
+#: Flask config keys that are settings, and the setting each one is.
+CONFIG_SETTINGS = {
+    "KB_DATABASE": "database_file",
+    "KB_REQUIRE_LOGIN": "require_login",
+    "KB_STALE_MONTHS": "stale_months",
+    "KB_LOG_RETENTION_DAYS": "log_retention_days",
+    "KB_LOG_SEARCHES_PER_MINUTE": "log_searches_per_minute",
+    "KB_LOG_ANONYMOUS": "log_anonymous",
+    "KB_PROXY_HOPS": "proxy_hops",
+    "KB_SESSION_HOURS": "session_hours",
+    "TRUSTED_HOSTS": "trusted_hosts",
+    "MAX_CONTENT_LENGTH": "max_request_bytes",
+    "SECRET_KEY": "secret_key",
+    "HOST": "host",
+    "PORT": "port",
+    "WORKERS": "workers",
+    "PROD": "prod",
+}
+#: What a config mapping without these keys meant to ``create_app`` before it took an
+#: assembly: no login needed, anonymous searches logged, no limit on logging.
+MAPPING_DEFAULTS = {"require_login": False, "log_anonymous": True, "log_searches_per_minute": 0}
+
+
+def flask_config(assembly: Assembly) -> dict[str, Any]:
+    """The Flask configuration serving ``assembly`` (the secret key generated if need be)."""
+    settings = assembly.settings
+    return {
+        "KB_SETTINGS": settings,
+        "SECRET_KEY": assembly.secret_key,
+        "KB_REQUIRE_LOGIN": settings.require_login,
+        "KB_DATABASE": settings.database_path,  # the CLI reads the same file
+        "KB_STALE_MONTHS": settings.stale_months,
+        "KB_LOG_RETENTION_DAYS": settings.log_retention_days,
+        "KB_LOG_SEARCHES_PER_MINUTE": settings.log_searches_per_minute,
+        "KB_LOG_ANONYMOUS": settings.log_anonymous,
+        "KB_PROXY_HOPS": settings.proxy_hops,
+        "KB_SESSION_HOURS": settings.session_hours,
+        # Flask's TRUSTED_HOSTS: None trusts any host name.
+        "TRUSTED_HOSTS": None if settings.any_host else list(settings.trusted_hosts),
+        "MAX_CONTENT_LENGTH": settings.max_request_bytes,
+        # Form fields may use the whole request (a story's Markdown), no more.
+        "MAX_FORM_MEMORY_SIZE": settings.max_request_bytes,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.prod,
+        "HOST": settings.host,
+        "PORT": settings.port,
+        "WORKERS": settings.workers,
+        "PROD": settings.prod,
+    }
+
+
+def split_config(config: Mapping[str, Any]) -> tuple[Assembly, dict[str, Any]]:
+    """An assembly and the remaining Flask keys from a config mapping (``create_app``'s former
+    argument, still what gunicorn's workers receive).
+
+    ``KB_SETTINGS`` is required; ``KB_KNOWLEDGE_BASE`` is an existing knowledge base to share
+    (and its loaded model); the keys of :data:`CONFIG_SETTINGS` change those settings; keys
+    absent keep :data:`MAPPING_DEFAULTS` unless the settings set them.
+    """
+    rest = dict(config)
+    try:
+        settings: Settings = rest.pop("KB_SETTINGS")
+    except KeyError:
+        raise ConfigError("the app's config needs KB_SETTINGS (a kb.settings.Settings)") from None
+    base = rest.pop("KB_KNOWLEDGE_BASE", None)
+    rest.pop("MAX_FORM_MEMORY_SIZE", None)  # follows the request limit
+    changes = {name: rest.pop(key) for key, name in CONFIG_SETTINGS.items() if key in rest}
+    if "trusted_hosts" in changes and changes["trusted_hosts"] is None:
+        changes["trusted_hosts"] = ("*",)
+    for name, value in MAPPING_DEFAULTS.items():
+        if name not in changes and name not in settings.model_fields_set:
+            changes[name] = value
+    return Assembly(settings.replace(**changes), knowledge_base=base), rest
 
 
 def web_config(*, prod: bool = False, host: str | None = None, port: int | None = None,
                workers: int | None = None, secret_key: str | None = None, require_login: bool | None = None,
-               settings: Settings | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """The Flask configuration of a kb server.
+               settings: Settings | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The Flask configuration of a kb server read from ``environ`` and these flags (None: not given).
 
-    Each value comes from its flag when given, else from its environment variable
-    (``KB_HOST``, ``KB_PORT``, ``KB_WORKERS``, ``KB_SECRET_KEY``, ``KB_REQUIRE_LOGIN``,
-    ``KB_DATABASE``, ``KB_STALE_MONTHS``, ``KB_LOG_RETENTION_DAYS``,
-    ``KB_LOG_SEARCHES_PER_MINUTE``, ``KB_LOG_ANONYMOUS`` (logged unless ``prod``), ``KB_PROXY_HOPS``,
-    ``KB_TRUSTED_HOSTS``, ``KB_MAX_REQUEST_BYTES``, ``KB_SESSION_HOURS``), else a default.
-    Reading needs a login by default in production only.
+    ``settings``' explicitly set values count as flags. Prefer ``flask_config(Assembly(load_settings(...)))``.
 
     Raises:
         ConfigError: a variable holds a value kb cannot use (the message names it).
     """
-    from kb.insights import stale_months  # numpy: only when a server is configured
-    from kb.searchlog import retention_days, searches_per_minute
-
-    env = os.environ if environ is None else environ
-    settings = settings or load_settings(env)
-    try:
-        port = port if port is not None else int(env.get("KB_PORT") or DEFAULT_PORT)
-        workers = workers if workers is not None else int(env.get("KB_WORKERS") or DEFAULT_WORKERS)
-    except ValueError as exc:
-        raise ConfigError(f"KB_PORT and KB_WORKERS must be whole numbers ({exc})") from None
-    host = host or env.get("KB_HOST") or DEFAULT_HOST
-    if require_login is None:
-        require_login = parse_switch("KB_REQUIRE_LOGIN", env.get("KB_REQUIRE_LOGIN"), default=prod)
-    return {
-        "KB_SETTINGS": settings,
-        "KB_REQUIRE_LOGIN": require_login,
-        "KB_DATABASE": settings.database_path,  # KB_DATABASE is a setting: the CLI reads the same file
-        "KB_STALE_MONTHS": stale_months(env),
-        "KB_LOG_RETENTION_DAYS": retention_days(env),
-        "KB_LOG_SEARCHES_PER_MINUTE": searches_per_minute(env),
-        "KB_LOG_ANONYMOUS": parse_switch("KB_LOG_ANONYMOUS", env.get("KB_LOG_ANONYMOUS"), default=not prod),
-        "KB_PROXY_HOPS": whole_number("KB_PROXY_HOPS", env.get("KB_PROXY_HOPS"), 0, maximum=10),
-        "TRUSTED_HOSTS": trusted_hosts(env.get("KB_TRUSTED_HOSTS"), host),
-        "MAX_CONTENT_LENGTH": whole_number("KB_MAX_REQUEST_BYTES", env.get("KB_MAX_REQUEST_BYTES"),
-                                           DEFAULT_MAX_REQUEST_BYTES, minimum=1024),
-        "KB_SESSION_HOURS": whole_number("KB_SESSION_HOURS", env.get("KB_SESSION_HOURS"), DEFAULT_SESSION_HOURS,
-                                         minimum=1, maximum=24 * 366),
-        "HOST": host,
-        "PORT": port,
-        "WORKERS": workers,
-        "PROD": prod,
-        "SECRET_KEY": secret_key or env.get("KB_SECRET_KEY") or stored_secret_key(settings.data_dir),
-    }
-
-
-def parse_switch(name: str, value: str | None, default: bool) -> bool:
-    """An on/off environment variable: 1/true/yes/on or 0/false/no/off (any case); unset: default.
-
-    Raises:
-        ConfigError: any other value.
-    """
-    if value is None or not value.strip():
-        return default
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ConfigError(f"{name} must be one of {', '.join(TRUE_WORDS)} (on) or {', '.join(FALSE_WORDS)} (off), "
-                      f"not {value!r}")
-
-
-def whole_number(name: str, value: str | None, default: int, minimum: int = 0, maximum: int | None = None) -> int:
-    """A whole-number environment variable within bounds; unset or blank: default.
-
-    Raises:
-        ConfigError: not a whole number, or out of bounds.
-    """
-    if value is None or not value.strip():
-        return default
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
-    if number < minimum or (maximum is not None and number > maximum):
-        bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of {minimum} or more"
-        raise ConfigError(f"{name} must be a whole number {bounds}, not {number}")
-    return number
-
-
-def trusted_hosts(value: str | None, host: str) -> list[str] | None:
-    """The host names requests may carry (Flask's TRUSTED_HOSTS); None trusts any.
-
-    KB_TRUSTED_HOSTS is a comma-separated list (``.example.com`` also matches its subdomains;
-    ``*`` trusts any host, e.g. when a proxy in front already checks). Unset, only loopback
-    names are trusted, plus the address kb listens on when it is a specific one.
-    """
-    if value is not None and value.strip():
-        names = [name.strip() for name in value.split(",") if name.strip()]
-        return None if "*" in names else names
-    names = list(LOOPBACK_HOSTS)
-    if host not in ("0.0.0.0", "::", "", *names):
-        names.append(host)
-    return names
-
-
-def stored_secret_key(data_dir: Path) -> str:
-    """The secret key kept in DATA_DIR/secret_key, generated on first use (never a fixed default)."""
-    path = Path(data_dir) / "secret_key"
-    try:
-        key = path.read_text(encoding="utf-8").strip()
-        if key:
-            return key
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key + "\n")
-    return key
+    given = {name: getattr(settings, name) for name in settings.model_fields_set} if settings is not None else {}
+    given.update({key: value for key, value in (("prod", prod or None), ("host", host), ("port", port),
+                                                 ("workers", workers), ("secret_key", secret_key),
+                                                 ("require_login", require_login)) if value is not None})
+    return flask_config(Assembly(load_settings(environ, **given)))

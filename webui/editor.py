@@ -15,37 +15,19 @@ from typing import Any
 import yaml
 from werkzeug.datastructures import MultiDict
 
-from kb.cases import KNOWN_FIELDS, SIZE_BANDS, STATUSES
 from kb.editing import FORM_FIELDS, LIST_FORM_FIELDS, CaseForm, check_form
+from kb.fields import BY_NAME, KNOWN_FIELDS
 from kb.parser import RefusedYAMLError, load_yaml, split_sections
 from kb.scaffold import JOURNEY_TEMPLATE
 from kb.slugs import is_valid_slug
 from webui.stories import StorySection, render_sections
 
-#: Labels of the form's fields, in order.
-FIELD_LABELS: dict[str, str] = {
-    "title": "Title",
-    "customer": "Customer",
-    "industry": "Industry",
-    "company_size": "Company size (employees)",
-    "region": "Region",
-    "products": "Products",
-    "roles": "Buying group (roles)",
-    "tags": "Tags",
-    "published": "Published on",
-    "status": "Status",
-    "summary": "Summary",
-}
+#: Labels of the form's fields, in order (a unit in brackets: "Company size (employees)").
+FIELD_LABELS: dict[str, str] = {name: BY_NAME[name].form_label for name in FORM_FIELDS}
 #: Fields with a fixed set of values (shown as selects).
-CHOICES: dict[str, tuple[str, ...]] = {"company_size": SIZE_BANDS, "status": STATUSES}
+CHOICES: dict[str, tuple[str, ...]] = {name: BY_NAME[name].choices for name in FORM_FIELDS if BY_NAME[name].choices}
 #: Hint under each field.
-HINTS: dict[str, str] = {
-    "products": "Comma-separated.",
-    "roles": "Comma-separated, e.g. CFO, Head of operations.",
-    "tags": "Comma-separated.",
-    "published": "YYYY-MM-DD.",
-    "summary": "One or two sentences: the situation and the outcome.",
-}
+HINTS: dict[str, str] = {name: BY_NAME[name].hint for name in FORM_FIELDS if BY_NAME[name].hint}
 #: Longest body accepted from the form (a story is a few pages).
 MAX_BODY_CHARS = 200_000
 SLUG_HINT = "Lowercase letters, digits and hyphens, e.g. regional-bank-deposits. It becomes the file name."

@@ -9,8 +9,15 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 
-from indexer.errors import IndexCorruptError, IndexFormatError, IndexNotFoundError, ModelError
-from kb.errors import CaseFormatError, CaseNotFoundError, InvalidQueryError
+from kb.errors import (
+    CaseFormatError,
+    CaseNotFoundError,
+    IndexCorruptError,
+    IndexFormatError,
+    IndexNotFoundError,
+    InvalidQueryError,
+    ModelError,
+)
 
 #: Domain errors and the status each one answers with.
 STATUS_OF: tuple[tuple[type[Exception], int], ...] = (

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kb.cases import SIZE_BANDS
-from kb.search.engine import FACET_FIELDS
-from kb.stages import STAGES
+from kb.fields import BY_NAME, FACET_FIELDS
 
-#: Heading of each facet group.
-FACET_LABELS: dict[str, str] = {
-    "industry": "Industry",
-    "company_size": "Company size",
-    "region": "Region",
-    "stage": "Journey stage",
-    "tags": "Tags",
-}
-#: Tag values shown (the most frequent), besides any already selected.
+#: Values shown of a list facet such as tags (the most frequent), besides any already selected.
 TOP_TAGS = 12
-#: Facets shown in a fixed order rather than by count.
-_FIXED_ORDER: dict[str, tuple[str, ...]] = {"company_size": SIZE_BANDS, "stage": tuple(STAGES)}
 
 
 @dataclass(frozen=True)
@@ -54,20 +42,21 @@ def facet_groups(facets: dict[str, dict[str, int]], selected: dict[str, tuple[st
     """
     groups = []
     for name in FACET_FIELDS:
+        known = BY_NAME[name]
         counts = dict(facets.get(name, {}))
         chosen = selected.get(name, ())
         values = list(counts)
-        if name in _FIXED_ORDER:
-            order = {value: i for i, value in enumerate(_FIXED_ORDER[name])}
+        if known.choices:  # bands and stages in their own order, not by count
+            order = {value: i for i, value in enumerate(known.choices)}
             values.sort(key=lambda v: order.get(v, len(order)))
-        elif name == "tags":
+        elif known.is_list:
             values = values[:TOP_TAGS]
         values += [value for value in chosen if value not in values]
-        options = tuple(FacetOption(value=value, label=STAGES.get(value, value) if name == "stage" else value,
+        options = tuple(FacetOption(value=value, label=known.display(value) if name == "stage" else value,
                                     count=counts.get(value, 0), checked=value in chosen)
                         for value in values)
         if options:
-            groups.append(FacetGroup(name=name, label=FACET_LABELS[name], options=options))
+            groups.append(FacetGroup(name=name, label=known.label, options=options))
     return groups
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
-
-from kb.live import LiveIndexer, read_status
+from kb.live import LiveIndexer
+from webui.stores import assembly
 
 #: States in which the page keeps polling.
 BUSY_STATES = ("queued", "running")
@@ -14,12 +13,12 @@ BUSY_STATES = ("queued", "running")
 
 def live_indexer() -> LiveIndexer:
     """The app's background indexer (one per process)."""
-    return current_app.extensions["live"]
+    return assembly().live_indexer
 
 
 def index_status() -> dict[str, Any]:
     """The last written status, with a ``message`` in words and whether it is ``busy``."""
-    status = read_status(current_app.config["KB_SETTINGS"].index_path)
+    status = assembly().index_status()
     return {**status, "message": status_message(status), "busy": status.get("state") in BUSY_STATES}
 
 

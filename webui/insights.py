@@ -4,7 +4,8 @@ The report itself is :func:`kb.insights.build_report` over the search log, the l
 version and the knowledge base's already loaded model (to group weak searches by meaning),
 kept in the app's :class:`kb.insights.ReportCache`: loading the page again costs nothing
 until a search is logged or the index changes, and two loads at once build it once. The
-charts are :mod:`kb.charts` SVG, escaped there.
+domain returns the report as data; the charts are drawn here, as :mod:`webui.charts` SVG
+(escaped there). The stale months default to the settings' (``KB_STALE_MONTHS``, 24).
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from flask import current_app
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from kb.charts import heatmap_svg, timeline_svg
 from kb.errors import InvalidQueryError
-from kb.insights import InsightsReport, ReportCache, stale_months
+from kb.insights import InsightsReport, ReportCache
+from webui.charts import heatmap_svg, timeline_svg
 from webui.params import whole_number
 from webui.searchlog import search_log
-from webui.views import knowledge_base
+from webui.views import assembly, knowledge_base
 
 #: Days of searches shown when ``since`` is not given.
 DEFAULT_SINCE_DAYS = 90
@@ -46,14 +47,13 @@ class InsightsArgs:
 
 
 def insights_args(args: MultiDict) -> InsightsArgs:
-    """Read ``since`` (days, default 90) and ``stale_months`` (default ``KB_STALE_MONTHS``, 24).
+    """Read ``since`` (days, default 90) and ``stale_months`` (default the settings'
+    ``KB_STALE_MONTHS``, 24).
 
     Raises:
         InvalidQueryError: A value is not a whole number in range.
     """
-    default_months = current_app.config.get("KB_STALE_MONTHS")
-    if default_months is None:
-        default_months = stale_months()
+    default_months = assembly().settings.stale_months
     return InsightsArgs(
         since_days=_whole(args.get("since"), "since", DEFAULT_SINCE_DAYS, 1, MAX_SINCE_DAYS, "days"),
         stale_months=_whole(args.get("stale_months"), "stale_months", default_months, 0, MAX_STALE_MONTHS, "months"))
@@ -72,7 +72,8 @@ def insights_report(args: InsightsArgs) -> InsightsReport:
     """Every insight over the log of the last ``args.since_days`` days.
 
     Raises:
-        IndexNotFoundError, IndexFormatError, IndexCorruptError: No usable index.
+        kb.errors.IndexNotFoundError, IndexFormatError, IndexCorruptError: No usable index
+            (:mod:`webui.errors` answers them).
     """
     base = knowledge_base()
     version = base.version
@@ -89,6 +90,6 @@ def _report_cache() -> ReportCache:
 
 
 def report_charts(report: InsightsReport) -> dict[str, Any]:
-    """The report's charts as markup for the template (kb.charts escapes every label)."""
+    """The report's charts as markup for the template (:mod:`webui.charts` escapes every label)."""
     return {"timeline": Markup(timeline_svg(report.timeline, report.bucket)),
             "coverage": [Markup(heatmap_svg(table)) for table in report.coverage]}

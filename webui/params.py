@@ -1,32 +1,30 @@
 """Request arguments to KnowledgeBase arguments, shared by the pages and the API.
 
+Every query parameter is declared once, as a :class:`QueryParam`: how it is read here and how
+:mod:`webui.openapi` describes it to API clients come from the same declaration. The filter
+and "like you" parameters are derived from the field registry (:mod:`kb.fields`), so a field
+declared there with ``filter=True`` or ``profile=True`` is read and described without a
+change here.
+
 Filters are repeatable (``?industry=Banking&industry=Insurance``); a blank value is the
-same as none; the "like you" profile uses ``like_industry``, ``like_size`` and ``like_region``;
-``ignore`` (repeatable) removes an attribute understood from the text (industry, company_size,
-region, roles).
-Checking the values themselves is the knowledge base's job (:func:`kb.search.make_request`);
-:mod:`webui.openapi` describes the same rules to API clients.
+same as none; the "like you" profile uses ``like_industry``, ``like_size``, ``like_region``
+(each field's :attr:`~kb.fields.Field.profile_param`); ``ignore`` (repeatable) removes an
+attribute understood from the text (industry, company_size, region, roles).
+Checking the values themselves is the knowledge base's job (:func:`kb.search.make_request`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from werkzeug.datastructures import MultiDict
 
 from kb.errors import InvalidQueryError
-from kb.search.query import FILTER_FIELDS, MAX_RESULTS
+from kb.fields import FIELDS, UNDERSTOOD_FIELDS, Field
+from kb.search.query import MAX_QUERY_CHARS, MAX_RESULTS, check_filters
 
-#: Filters a reader may set: every search filter but ``status`` (only those who see drafts may).
-FILTER_PARAMS: tuple[str, ...] = tuple(name for name in FILTER_FIELDS if name != "status")
-#: Query parameter of each "like you" profile attribute.
-PROFILE_PARAMS: dict[str, str] = {
-    "industry": "like_industry",
-    "company_size": "like_size",
-    "region": "like_region",
-}
 #: Results on a page when ``k`` is not given.
 DEFAULT_K = 10
 #: Similar cases returned when ``k`` is not given.
@@ -39,6 +37,64 @@ SORTS: tuple[str, ...] = ("date", "title")
 WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 _WHOLE_NUMBER = re.compile(r"([0-9]+)(?:\.0+)?")
+
+#: How a parameter's value is read:
+#: ``situation`` the prospect's situation (stripped; kb refuses one with nothing to search);
+#: ``text`` any text, stripped, blank = not given;
+#: ``choice`` one of ``choices``, with whitespace around it or not, blank = not given
+#: (the knowledge base refuses any other value);
+#: ``name`` one of ``choices`` exactly as given (``ignore``);
+#: ``whole`` a whole number from ``minimum`` to ``maximum`` (:func:`read_whole`), blank = ``default``.
+ParamKind = Literal["situation", "text", "choice", "name", "whole"]
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """One query parameter of a route: what it holds, how it is read and described.
+
+    Attributes:
+        name: The parameter (``company_size``, ``like_size``, ``k``).
+        description: What it means, for the API description.
+        kind: How its value is read (see :data:`ParamKind`).
+        choices: The values a ``choice`` or ``name`` parameter takes.
+        repeatable: Given any number of times (``?tags=a&tags=b``).
+        required: The route needs it (``q``).
+        minimum, maximum, default: The range and default of a ``whole`` number.
+        unit: What a ``whole`` number counts, in its error message (``days``).
+        field: The registry field it filters on or describes the prospect by.
+        reader: Only readers who may see drafts use it (``status``); others' values are
+            checked, then ignored.
+    """
+
+    name: str
+    description: str
+    kind: ParamKind = "text"
+    choices: tuple[str, ...] = ()
+    repeatable: bool = False
+    required: bool = False
+    minimum: int = 0
+    maximum: int = 0
+    default: int | None = None
+    unit: str = ""
+    field: str | None = None
+    reader: bool = False
+
+    def values(self, args: MultiDict) -> tuple[str, ...]:
+        """The non-blank values given, stripped, each once, in order."""
+        return tuple(dict.fromkeys(v.strip() for v in args.getlist(self.name) if v.strip()))
+
+    def value(self, args: MultiDict) -> str:
+        """The value given, stripped ("" when blank or not given)."""
+        return (args.get(self.name) or "").strip()
+
+    def whole(self, args: MultiDict, default: int | None = None) -> int:
+        """A ``whole`` parameter's number (``default``, else the declared one, when blank).
+
+        Raises:
+            InvalidQueryError: Not a whole number in range.
+        """
+        fallback = self.default if default is None else default
+        return read_whole(args.get(self.name), self.name, fallback, self.minimum, self.maximum, self.unit)
 
 
 @dataclass(frozen=True)
@@ -71,6 +127,66 @@ class SearchArgs:
         return self.filters.get(name, ())
 
 
+# -- the parameters, declared once ----------------------------------------------------------
+
+
+def filter_param(known: Field) -> QueryParam:
+    """The repeatable filter parameter of a registry field (``?industry=Banking``)."""
+    label = known.label.lower()
+    if known.source == "sections":
+        what = f"Match only passages of this {label} (in the cases that tell it)"
+    elif known.is_list:
+        what = f"Only cases whose {label} include this"
+    else:
+        what = f"Only cases of this {label}"
+    reader = (" Only readers who see drafts (marketers, admins) filter on it: another reader's value is "
+              "checked, then ignored." if known.reader else "")
+    return QueryParam(known.name, f"{what}: {known.help}{reader} Repeatable: any value matches; blank values "
+                                  "are ignored.", kind="choice" if known.choices else "text",
+                      choices=known.choices, repeatable=True, field=known.name, reader=known.reader)
+
+
+def profile_param(known: Field) -> QueryParam:
+    """The "like you" parameter of a registry field (``?like_size=201-1000``)."""
+    return QueryParam(known.profile_param,
+                      f"The prospect's {known.label.lower()} ({known.help}) Raises matching cases (\"customers "
+                      "like you\") without excluding others, in place of what the situation's text says of it; "
+                      "blank is ignored.", kind="choice" if known.choices else "text", choices=known.choices,
+                      field=known.name)
+
+
+def k_param(default: int, description: str) -> QueryParam:
+    """``k``: how many results, a whole number from 1 to the most a request may ask for."""
+    return QueryParam("k", description, kind="whole", minimum=1, maximum=MAX_RESULTS, default=default)
+
+
+#: The prospect's situation.
+SITUATION = QueryParam(
+    "q", f"The prospect's situation in plain words (cut at {MAX_QUERY_CHARS} characters). It needs a character "
+         "other than whitespace and ASCII control characters (those are read as spaces).",
+    kind="situation", required=True)
+#: Understood attributes to rank without.
+IGNORE = QueryParam("ignore", "An attribute understood from the situation to rank without (repeatable).",
+                    kind="name", choices=UNDERSTOOD_FIELDS, repeatable=True)
+#: The filter parameters, one per registry field with ``filter=True``.
+FILTERS: tuple[QueryParam, ...] = tuple(filter_param(known) for known in FIELDS if known.filter)
+#: The "like you" parameters, one per registry field with ``profile=True``.
+PROFILE: tuple[QueryParam, ...] = tuple(profile_param(known) for known in FIELDS if known.profile)
+#: Every parameter of a search (the search page and ``GET /api/search``).
+SEARCH_PARAMS: tuple[QueryParam, ...] = (
+    SITUATION, k_param(DEFAULT_K, f"How many cases to return (default {DEFAULT_K})."), *FILTERS, *PROFILE, IGNORE)
+#: The parameters of ``GET /api/cases/<id>/similar``.
+SIMILAR_PARAMS: tuple[QueryParam, ...] = (k_param(SIMILAR_K, f"How many cases (default {SIMILAR_K})."),)
+
+#: Filters every reader may set (``status`` is only for those who see drafts).
+FILTER_PARAMS: tuple[str, ...] = tuple(param.name for param in FILTERS if not param.reader)
+#: Query parameter of each "like you" profile attribute, by field.
+PROFILE_PARAMS: dict[str, str] = {param.field: param.name for param in PROFILE if param.field}
+
+
+# -- reading them -----------------------------------------------------------------------
+
+
 def whole_number(value: str) -> int | None:
     """The whole number a parameter holds, in ASCII digits (``5``, ``005``, and ``5.0``, which
     JSON Schema's ``integer`` also allows), or None: ``+5``, `` 5``, ``5.5``, ``٥``, or more
@@ -80,6 +196,21 @@ def whole_number(value: str) -> int | None:
     return int(digits) if digits and len(digits) <= 18 else None
 
 
+def read_whole(value: str | None, name: str, default: int, low: int, high: int, unit: str = "") -> int:
+    """A whole number (:func:`whole_number`) from low to high; blank is the default.
+
+    Raises:
+        InvalidQueryError: Not a whole number, or out of range ("k must be a whole number from 1
+            to 100", "since must be a whole number of days from 1 to 3650").
+    """
+    if value is None or not value.strip():
+        return default
+    number = whole_number(value)
+    if number is None or not low <= number <= high:
+        raise InvalidQueryError(f"{name} must be a whole number{f' of {unit}' if unit else ''} from {low} to {high}")
+    return number
+
+
 def parse_k(value: str | None, default: int = DEFAULT_K) -> int:
     """Read ``k``: a whole number (:func:`whole_number`) from 1 to the most results a request
     may ask for; blank is the default.
@@ -87,31 +218,38 @@ def parse_k(value: str | None, default: int = DEFAULT_K) -> int:
     Raises:
         InvalidQueryError: Not a whole number, or out of range.
     """
-    if value is None or not value.strip():
-        return default
-    k = whole_number(value)
-    if k is None or not 1 <= k <= MAX_RESULTS:
-        raise InvalidQueryError(f"k must be a whole number from 1 to {MAX_RESULTS}")
-    return k
+    return read_whole(value, "k", default, 1, MAX_RESULTS)
 
 
 def filter_args(args: MultiDict, include_drafts: bool = False) -> dict[str, tuple[str, ...]]:
-    """The non-blank filter values of a request, by filter name (``status`` only with drafts)."""
+    """The non-blank filter values of a request, by filter name.
+
+    A filter only readers of drafts may use (``status``) counts only with ``include_drafts``;
+    for anyone else its values are checked as the knowledge base checks them (a status that
+    is none is refused, as it is for a marketer) and then dropped.
+
+    Raises:
+        InvalidQueryError: A reader-only filter's value is not one of its choices.
+    """
     filters: dict[str, tuple[str, ...]] = {}
-    for name in FILTER_PARAMS + (("status",) if include_drafts else ()):
-        values = tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
-        if values:
-            filters[name] = values
+    for param in FILTERS:
+        values = param.values(args)
+        if not values:
+            continue
+        if param.reader and not include_drafts:
+            check_filters({param.name: values})
+            continue
+        filters[param.name] = values
     return filters
 
 
 def profile_args(args: MultiDict) -> dict[str, str]:
     """The non-blank "like you" attributes of a request."""
     profile: dict[str, str] = {}
-    for key, param in PROFILE_PARAMS.items():
-        value = (args.get(param) or "").strip()
-        if value:
-            profile[key] = value
+    for param in PROFILE:
+        value = param.value(args)
+        if value and param.field:
+            profile[param.field] = value
     return profile
 
 
@@ -126,7 +264,7 @@ def search_args(args: MultiDict, default_k: int = DEFAULT_K, include_drafts: boo
     Raises:
         InvalidQueryError: ``k`` is unusable.
     """
-    return SearchArgs(text=(args.get("q") or "").strip(), k=parse_k(args.get("k"), default_k),
+    return SearchArgs(text=SITUATION.value(args), k=parse_k(args.get("k"), default_k),
                       filters=filter_args(args, include_drafts), profile=profile_args(args),
                       include_drafts=include_drafts, ignore=ignore_args(args))
 
@@ -134,7 +272,7 @@ def search_args(args: MultiDict, default_k: int = DEFAULT_K, include_drafts: boo
 def ignore_args(args: MultiDict) -> tuple[str, ...]:
     """The understood attributes the seller removed (``ignore``, repeatable), as given: any
     value but an attribute's name is refused by :func:`kb.search.make_request`."""
-    return tuple(dict.fromkeys(args.getlist("ignore")))
+    return tuple(dict.fromkeys(args.getlist(IGNORE.name)))
 
 
 def sort_arg(args: MultiDict) -> str:
@@ -152,4 +290,3 @@ def sort_arg(args: MultiDict) -> str:
 def is_partial(args: MultiDict) -> bool:
     """Whether the page was asked for its results fragment only (``partial=1``)."""
     return args.get("partial") == "1"
-

@@ -13,9 +13,12 @@ everything is logged: anonymous visitors only when ``KB_LOG_ANONYMOUS`` is on, a
 client being the signed-in user, else the address (``request.remote_addr``, the proxy's
 client with ``KB_PROXY_HOPS``). Beyond that the search is answered as usual, with no
 ``search_id``. The count is kept in each worker process's memory (:class:`kb.searchlog.RateLimiter`,
-bounded), so with several workers a client may get up to workers x the limit. When the
-app's config sets neither (``create_app`` called without :func:`webui.config.web_config`),
-anonymous searches are logged and there is no limit.
+bounded), so with several workers a client may get up to workers x the limit. Those settings,
+and the log's retention, are the app's assembly's (:func:`webui.stores.assembly`).
+
+The app owns what its per-thread logs share: the limiter and the prune schedule
+(:class:`kb.searchlog.PruneSchedule`), so recording prunes the database at most once an hour
+per app and process however many threads log.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from kb.errors import ConfigError
 from kb.searchlog import RateLimiter, SearchLog
 from webui.auth import current_user
 from webui.params import SearchArgs
-from webui.stores import thread_store
+from webui.stores import assembly, thread_store
 
 #: Longest ``sid`` read from a link (a larger number is no search of ours).
 _MAX_SID_DIGITS = 18
@@ -37,9 +40,9 @@ _LOG_ERRORS = (sqlite3.Error, OSError, ValueError, ConfigError)
 
 
 def search_log() -> SearchLog:
-    """This thread's search log (see :mod:`webui.stores`)."""
-    return thread_store("search_log", lambda: SearchLog(
-        current_app.config["KB_DATABASE"], retention=current_app.config.get("KB_LOG_RETENTION_DAYS")))
+    """This thread's search log (see :mod:`webui.stores`), built by the assembly (its database,
+    retention and the one prune schedule of that database)."""
+    return thread_store("search_log", assembly().search_log)
 
 
 def _user() -> str | None:
@@ -51,7 +54,7 @@ def may_log(kind: str, user: str | None) -> bool:
     """Whether this request's search (``kind`` "search") or story open ("open") is logged:
     an anonymous one only when ``KB_LOG_ANONYMOUS`` is on, and at most
     ``KB_LOG_SEARCHES_PER_MINUTE`` of each kind per client and minute."""
-    if user is None and not current_app.config.get("KB_LOG_ANONYMOUS", True):
+    if user is None and not assembly().settings.log_anonymous:
         return False
     client = ("user", user) if user else ("address", request.remote_addr or "")
     return _limiter().allow((kind, *client))
@@ -61,7 +64,7 @@ def _limiter() -> RateLimiter:
     """The app's limiter of logged searches and opens (one per app and process)."""
     limiter = current_app.extensions.get("kb_log_limiter")
     if limiter is None:
-        limit = current_app.config.get("KB_LOG_SEARCHES_PER_MINUTE") or 0
+        limit = assembly().settings.log_searches_per_minute
         limiter = current_app.extensions.setdefault("kb_log_limiter", RateLimiter(limit))
     return limiter
 

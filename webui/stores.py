@@ -1,4 +1,4 @@
-"""Database stores kept open per thread, for the life of the app.
+"""The app's :class:`~kb.assembly.Assembly`, and its database stores kept open per thread.
 
 A store's SQLite connection must not run two threads' statements at once, so each thread
 gets its own; it stays open across requests because opening one costs a connect, pragmas
@@ -14,13 +14,20 @@ from typing import TypeVar
 
 from flask import Flask, current_app
 
+from kb.assembly import Assembly
 from kb.db import DatabaseStore
 
 S = TypeVar("S", bound=DatabaseStore)
 
 
+def assembly() -> Assembly:
+    """The app's assembly: its settings, knowledge base, stores, editing and insights."""
+    return current_app.extensions["kb_assembly"]
+
+
 def thread_store(name: str, factory: Callable[[], S]) -> S:
-    """This thread's store called ``name`` for the current app, made by ``factory`` on first use."""
+    """This thread's store called ``name`` for the current app, made by ``factory`` on first use
+    (e.g. ``thread_store("search_log", assembly().search_log)``)."""
     stores = current_app.extensions["kb_stores"]
     store = getattr(stores, name, None)
     if store is None:

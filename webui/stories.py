@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kb import PROFILE_SECTION, plain_text, render_markdown
+from kb import PROFILE_SECTION, plain_text
 from kb.cases import Section
 from kb.errors import CaseNotFoundError, InvalidSlugError
 from kb.parser import parse_case
 from kb.search import make_snippet, query_terms
 from kb.slugs import case_file_problem, case_path
 from kb.stages import STAGES, stage_label
+from webui.render import render_markdown
+from webui.snippets import snippet_html
 
 #: Anchor of the story's metadata box; a match on the indexed profile passage points here.
 GLANCE_ANCHOR = "at-a-glance"
-#: Metadata that is the server's business, not the reader's.
-PRIVATE_META = ("path",)
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -45,9 +45,6 @@ class StorySection:
     def stage_label(self) -> str:
         return stage_label(self.stage)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "stage": self.stage, "stage_label": self.stage_label, "html": self.html}
-
 
 @dataclass(frozen=True)
 class JourneyStep:
@@ -60,7 +57,8 @@ class JourneyStep:
 
 @dataclass(frozen=True)
 class Story:
-    """A case's indexed metadata and its rendered sections."""
+    """A case's indexed metadata and its rendered sections (the API answers it as
+    :class:`webui.schemas.CaseStory`, which leaves out what only the server needs, its path)."""
 
     meta: dict[str, Any]
     sections: tuple[StorySection, ...]
@@ -77,9 +75,6 @@ class Story:
             if section.stage:
                 first.setdefault(section.stage, section.anchor)
         return [JourneyStep(stage, short_stage_label(stage), first.get(stage)) for stage in STAGES]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**public_meta(self.meta), "sections": [s.to_dict() for s in self.sections]}
 
 
 def load_story(meta: dict[str, Any], cases_dir: Path) -> Story:
@@ -133,12 +128,7 @@ def short_stage_label(stage: str) -> str:
 
 def matched_passage(markdown_text: str, query: str) -> str:
     """The part of a section that best matches a query, as HTML with the terms marked."""
-    return make_snippet(plain_text(markdown_text), query_terms(query)).html()
-
-
-def public_meta(meta: dict[str, Any]) -> dict[str, Any]:
-    """A case's metadata without what only the server needs (its file path)."""
-    return {key: value for key, value in meta.items() if key not in PRIVATE_META}
+    return snippet_html(make_snippet(plain_text(markdown_text), query_terms(query)))
 
 
 def _unique(anchor: str, taken: set[str], suffixes: dict[str, int]) -> str:

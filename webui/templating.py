@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from kb.fields import FIELDS
 from kb.stages import stage_label
 
 PRODUCT_NAME = "kb · customer stories"
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(display_value=display_value, stage_label=stage_label, plural=plural,
                             sentence=sentence)
     app.jinja_env.tests["web_link"] = is_web_link
+    app.jinja_env.globals["fields"] = FIELDS  # the field registry: macros imported without context see it too
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

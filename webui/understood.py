@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
+from kb.fields import BY_NAME
 from kb.search.understanding import Understood
-
-#: How each understood attribute reads on a chip.
-LABELS = {"industry": "Industry", "company_size": "Size", "region": "Region", "roles": "Buying group"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,8 @@ def understood_chips(understood: Understood, args: MultiDict) -> list[Chip]:
         params = MultiDict(args)
         params.poplist("partial")
         params.add("ignore", attribute)
-        shown = ", ".join(f"{value} employees" if attribute == "company_size" else value for value in values)
-        chips.append(Chip(attribute, LABELS.get(attribute, attribute), shown,
+        known = BY_NAME[attribute]
+        shown = ", ".join(known.display(value) for value in values)
+        chips.append(Chip(attribute, known.short_label, shown,
                           url_for("pages.search", **params.to_dict(flat=False))))
     return chips

@@ -6,14 +6,14 @@ import click
 
 from kb.cases import SIZE_BANDS
 from kb.cli import cli
-from kb.cli.options import settings_options
+from kb.cli.options import assembly_options
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1 on any problem).")
-@settings_options
-def validate(paths, strict, settings):
+@assembly_options
+def validate(paths, strict, assembly):
     """Check case files: front matter, field types, ids, encoding, size, journey sections.
 
     Prints one line per problem as PATH:LINE: MESSAGE and exits 1 when there is an error
@@ -28,7 +28,7 @@ def validate(paths, strict, settings):
     """
     from kb.corpus import case_files, validate as check
 
-    targets = list(paths) or [str(settings.cases_dir)]
+    targets = list(paths) or [str(assembly.settings.cases_dir)]
     problems = check(targets, strict=strict)
     for problem in problems:
         click.echo(str(problem))
@@ -47,8 +47,8 @@ def validate(paths, strict, settings):
 @click.option("--industry", help="Industry, e.g. Banking.")
 @click.option("--size", "company_size", type=click.Choice(SIZE_BANDS), help="Employee band.")
 @click.option("--region", help="Region, e.g. North America.")
-@settings_options
-def new(slug, title, customer, industry, company_size, region, settings):
+@assembly_options
+def new(slug, title, customer, industry, company_size, region, assembly):
     """Start a new case study as CASES/SLUG.md from the journey template (status: draft).
 
     SLUG is lowercase letters, digits and hyphens. An existing file is never overwritten.
@@ -61,6 +61,6 @@ def new(slug, title, customer, industry, company_size, region, settings):
     from kb.corpus import display_path
     from kb.scaffold import new_case
 
-    path = new_case(settings.cases_dir, slug, title, customer=customer, industry=industry,
+    path = new_case(assembly.settings.cases_dir, slug, title, customer=customer, industry=industry,
                     company_size=company_size, region=region)
     click.echo(f"created {display_path(path)}: fill in each section, set status: published, then run `kb index`")

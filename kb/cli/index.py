@@ -7,7 +7,7 @@ import sys
 import click
 
 from kb.cli import cli
-from kb.cli.options import settings_options
+from kb.cli.options import assembly_options
 
 #: Exit code when the index was built but some case files were skipped.
 EXIT_SKIPPED = 2
@@ -18,8 +18,8 @@ EXIT_SKIPPED = 2
 @click.option("--strict", is_flag=True,
               help="Refuse to build when any case file has a problem (warnings included); exit 1.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@settings_options
-def index(full, strict, quiet, settings):
+@assembly_options
+def index(full, strict, quiet, assembly):
     """Build or refresh the index: embed new and changed cases, reuse the rest, drop deleted ones.
 
     The new index version is written beside the old one and switched to atomically, so an
@@ -41,6 +41,7 @@ def index(full, strict, quiet, settings):
     """
     from kb.corpus import load_corpus
 
+    settings = assembly.settings
     if strict:
         problems = load_corpus(settings.cases_dir).problems if settings.cases_dir.is_dir() else []
         if problems:
@@ -48,12 +49,10 @@ def index(full, strict, quiet, settings):
                 click.echo(str(problem), err=True)
             raise click.ClickException(f"{len(problems)} problem(s) in the cases; nothing was indexed (--strict)")
 
-    from kb.indexing import index_cases
-
     show = not quiet and sys.stderr.isatty()
     bar = _ProgressBar() if show else None
     try:
-        result = index_cases(settings, full=full, progress=bar)
+        result = assembly.index(full=full, progress=bar)
     finally:
         if bar:
             bar.close()

@@ -1,4 +1,10 @@
-"""``kb insights``: what sellers search for, what they don't find, which stories are missing or stale."""
+"""``kb insights``: what sellers search for, what they don't find, which stories are missing or stale.
+
+Thin commands over the command's :class:`~kb.assembly.Assembly`: it opens the search log
+(with the retention of the settings) and builds the report (stale months, the index, the
+model only when wordings must be embedded); ``--stale-months`` and ``prune --days`` are the
+flags of those settings. Demo rows come from :mod:`kb.cli.demo_log`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import sys
 import click
 
 from kb.cli import cli
-from kb.cli.options import json_option, settings_options
+from kb.cli.options import assembly_options, json_option, setting_option
 
 
 @cli.group()
@@ -16,8 +22,8 @@ def insights():
     """Insights for marketers from the search log: frequent searches, stories to write next,
     coverage, stale and unused stories.
 
-    Searches are logged in DATA_DIR/kb.sqlite3 (KB_DATA, default .kb) and kept for
-    KB_LOG_RETENTION_DAYS days (default 180).
+    Searches are logged in the database (KB_DATABASE, default DATA_DIR/kb.sqlite3) and kept
+    for KB_LOG_RETENTION_DAYS days (default 180).
 
     Example:
 
@@ -29,13 +35,13 @@ def insights():
 @insights.command("report")
 @click.option("--since", "since_days", type=click.IntRange(min=1), default=None,
               help="Only searches and opens of the last DAYS days (default: the whole log).")
-@click.option("--stale-months", type=click.IntRange(min=0), default=None,
-              help="A story is stale this many months after it was published [env KB_STALE_MONTHS; default 24].")
+@setting_option("stale_months", "--stale-months", type=click.IntRange(min=0),
+                help="A story is stale this many months after it was published")
 @click.option("--top", type=click.IntRange(1, 500), default=10, show_default=True,
               help="Rows in the frequent-searches, stories-to-write and most-opened lists.")
 @json_option
-@settings_options
-def report(since_days, stale_months, top, as_json, settings):
+@assembly_options
+def report(since_days, top, as_json, assembly):
     """Print every insight: frequent searches, searches with no strong match grouped by
     meaning (stories to write next), coverage tables, stale stories, stories never shown or
     never opened, the most-opened stories, and searches over time.
@@ -45,37 +51,11 @@ def report(since_days, stale_months, top, as_json, settings):
     \b
         kb insights report --since 90 --stale-months 18
     """
-    from indexer import IndexStore
-
-    from kb.insights import build_report
-    from kb.searchlog import SearchLog
-
-    version = IndexStore(settings.index_path).open()
-    result = build_report(SearchLog(settings.database_path), version, _LazyEmbedder(settings),
-                          since_days=since_days, months=stale_months, top=top)
+    result = assembly.insights(since_days=since_days, top=top)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     click.echo(format_report(result))
-
-
-class _LazyEmbedder:
-    """Loads the model only when there are weak wordings to group that no report embedded
-    before (their vectors are cached in the database under the model's name)."""
-
-    def __init__(self, settings):
-        self._settings = settings
-        self.name = settings.model
-
-    def encode(self, texts):
-        return load_embedder(self._settings).encode(texts)
-
-
-def load_embedder(settings):
-    """The embedding model of the settings (tests replace this to share a loaded model)."""
-    from indexer import Embedder
-
-    return Embedder(settings.model)
 
 
 def format_report(r) -> str:
@@ -172,8 +152,8 @@ def _table(lines: list[str], header: list[str], rows: list[list], empty: str, nu
               help="CSV file to write ('-' for standard output).")
 @click.option("--since", "since_days", type=click.IntRange(min=1), default=None,
               help="Only searches of the last DAYS days (default: the whole log).")
-@settings_options
-def export(out_path, since_days, settings):
+@assembly_options
+def export(out_path, since_days, assembly):
     """Write the search log as CSV, one row per search: id, time (UTC), user, query, filters,
     profile, mode, weak, result_ids, result_scores (best first) and the stories opened from it.
 
@@ -184,23 +164,20 @@ def export(out_path, since_days, settings):
     """
     import time
 
-    from kb.searchlog import SearchLog
-
     since = None if since_days is None else time.time() - since_days * 86400
-    log = SearchLog(settings.database_path)
-    if out_path == "-":
-        count = log.export_csv(sys.stdout, since)
-    else:
-        with open(out_path, "w", encoding="utf-8", newline="") as handle:
-            count = log.export_csv(handle, since)
+    with assembly.search_log() as log:
+        if out_path == "-":
+            count = log.export_csv(sys.stdout, since)
+        else:
+            with open(out_path, "w", encoding="utf-8", newline="") as handle:
+                count = log.export_csv(handle, since)
     click.echo(f"wrote {count} search{'es' if count != 1 else ''} to {out_path}", err=True)
 
 
 @insights.command("prune")
-@click.option("--days", type=click.IntRange(min=1), default=None,
-              help="Keep the last DAYS days [env KB_LOG_RETENTION_DAYS; default 180].")
-@settings_options
-def prune(days, settings):
+@setting_option("log_retention_days", "--days", type=click.IntRange(min=1), help="Keep the last DAYS days")
+@assembly_options
+def prune(assembly):
     """Delete logged searches and opens older than the retention period, and the cached
     vectors of wordings no report used for that long.
 
@@ -212,14 +189,12 @@ def prune(days, settings):
     \b
         kb insights prune --days 90
     """
-    from kb.searchlog import SearchLog
-
-    log = SearchLog(settings.database_path)
-    if days is None and log.retention == 0:
-        click.echo("KB_LOG_RETENTION_DAYS is 0: the log is kept forever, nothing removed")
-        return
-    searches, opens = log.prune(days)
-    kept = days if days is not None else log.retention
+    with assembly.search_log() as log:
+        if log.retention == 0:  # --days is 1 or more
+            click.echo("KB_LOG_RETENTION_DAYS is 0: the log is kept forever, nothing removed")
+            return
+        searches, opens = log.prune()
+    kept = log.retention
     click.echo(f"removed {searches} search{'es' if searches != 1 else ''} and {opens} "
                f"open{'s' if opens != 1 else ''} older than {kept} day{'s' if kept != 1 else ''}")
 
@@ -231,8 +206,8 @@ def prune(days, settings):
               help="Spread them over the last DAYS days.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed (same seed, same log).")
 @click.option("--remove", is_flag=True, help="Remove the demo rows instead of adding some.")
-@settings_options
-def seed_demo(count, days, seed, remove, settings):
+@assembly_options
+def seed_demo(count, days, seed, remove, assembly):
     """DEMO ONLY: fill the search log with realistic seller searches, run for real against the
     current index, logged as user "demo" (some open a story). For trying the insights page
     and report; remove them with --remove.
@@ -242,16 +217,15 @@ def seed_demo(count, days, seed, remove, settings):
     \b
         kb insights seed-demo --count 300 && kb insights report
     """
-    from kb.insights import seed_demo as seed_log
-    from kb.searchlog import DEMO_USER, SearchLog
+    from kb.searchlog import DEMO_USER
 
-    log = SearchLog(settings.database_path)
-    if remove:
-        searches, opens = log.remove_user(DEMO_USER)
-        click.echo(f"removed {searches} demo searches and {opens} demo opens")
-        return
-    from kb.service import KnowledgeBase
+    with assembly.search_log() as log:
+        if remove:
+            searches, opens = log.remove_user(DEMO_USER)
+            click.echo(f"removed {searches} demo searches and {opens} demo opens")
+            return
+        from kb.cli.demo_log import seed_demo as seed_log
 
-    counts = seed_log(log, KnowledgeBase(settings), count=count, days=days, seed=seed)
+        counts = seed_log(log, assembly.knowledge_base, count=count, days=days, seed=seed)
     click.echo(f"logged {counts['searches']} demo searches ({counts['weak']} with no strong match) and "
                f"{counts['opens']} opens as user {DEMO_USER}; remove them with `kb insights seed-demo --remove`")

@@ -8,26 +8,18 @@ from pathlib import Path
 
 import click
 
-from kb.cases import SIZE_BANDS
 from kb.cli import cli
-from kb.cli.options import json_option, ranking_option, settings_options
+from kb.cli.field_options import filter_options, profile_options, take_filters, take_profile
+from kb.cli.options import assembly_options, json_option, ranking_option
 from kb.evaluation import MODES as MEASURED
-from kb.search.understanding import UNDERSTOOD_FIELDS
-from kb.stages import STAGES
+from kb.fields import UNDERSTOOD_FIELDS
 
 
 @cli.command()
 @click.argument("text", required=False)
 @click.option("-k", "k", default=10, show_default=True, type=click.IntRange(1, 100), help="Number of cases.")
-@click.option("--industry", multiple=True, help="Only cases of this industry (repeatable).")
-@click.option("--size", "company_size", multiple=True, type=click.Choice(SIZE_BANDS), help="Only this employee band.")
-@click.option("--region", multiple=True, help="Only cases of this region.")
-@click.option("--stage", multiple=True, type=click.Choice(list(STAGES)), help="Match only passages of this stage.")
-@click.option("--tag", "tags", multiple=True, help="Only cases with this tag.")
-@click.option("--product", "products", multiple=True, help="Only cases with this product.")
-@click.option("--like-industry", help="Raise cases of the prospect's industry (without excluding others).")
-@click.option("--like-size", type=click.Choice(SIZE_BANDS), help="Raise cases of the prospect's employee band.")
-@click.option("--like-region", help="Raise cases of the prospect's region.")
+@filter_options
+@profile_options
 @click.option("--ignore", multiple=True, type=click.Choice(UNDERSTOOD_FIELDS),
               help="Do not raise stories for this attribute understood from TEXT (repeatable).")
 @click.option("--drafts", is_flag=True, help="Include draft cases.")
@@ -35,10 +27,9 @@ from kb.stages import STAGES
               help='Run every query of a JSONL file (lines {"id", "text"}, filter keys optional); '
                    "writes one JSON line per query.")
 @json_option
-@settings_options
+@assembly_options
 @ranking_option
-def search(text, k, industry, company_size, region, stage, tags, products, like_industry, like_size,
-           like_region, ignore, drafts, batch, as_json, settings):
+def search(text, k, ignore, drafts, batch, as_json, assembly, **fields):
     """Find the cases whose story matches a prospect's situation.
 
     Prints what TEXT says of the prospect (industry, size, region, roles: raised, never
@@ -51,9 +42,7 @@ def search(text, k, industry, company_size, region, stage, tags, products, like_
     \b
         kb search "mid-size regional bank, deposits leaking to fintechs, IT and compliance disagree" -k 5
     """
-    from kb.service import KnowledgeBase
-
-    base = KnowledgeBase(settings)
+    base = assembly.knowledge_base
     if batch is not None:
         if text:
             raise click.UsageError("give either TEXT or --batch, not both")
@@ -61,12 +50,8 @@ def search(text, k, industry, company_size, region, stage, tags, products, like_
         return
     if text is None:
         raise click.UsageError("describe the prospect's situation: kb search \"TEXT\"")
-    filters = {"industry": industry, "company_size": company_size, "region": region, "stage": stage,
-               "tags": tags, "products": products}
-    profile = {"industry": like_industry, "company_size": like_size, "region": like_region}
-    response = base.search(text, k=k, filters={key: v for key, v in filters.items() if v},
-                           profile={key: v for key, v in profile.items() if v}, include_drafts=drafts,
-                           ignore=ignore)
+    response = base.search(text, k=k, filters=take_filters(fields), profile=take_profile(fields),
+                           include_drafts=drafts, ignore=ignore)
     for notice in response.notices:
         click.echo(f"note: {notice}", err=True)
     if as_json:
@@ -98,6 +83,7 @@ def _format_result(rank: int, r: dict) -> str:
 
 def _run_batch(base, handle, k, drafts) -> None:
     from kb.errors import KbError
+    from kb.search.query import filters_of
 
     for number, line in enumerate(handle, start=1):
         if not line.strip():
@@ -107,10 +93,8 @@ def _run_batch(base, handle, k, drafts) -> None:
             query_id, text = row["id"], row["text"]
         except (ValueError, KeyError, TypeError):
             raise click.ClickException(f"{handle.name}:{number}: expected a JSON object with \"id\" and \"text\"") from None
-        filters = {key: row[key] for key in ("industry", "company_size", "region", "stage", "tags", "products")
-                   if row.get(key)}
         try:
-            response = base.search(text, k=int(row.get("k", k)), filters=filters, include_drafts=drafts)
+            response = base.search(text, k=int(row.get("k", k)), filters=filters_of(row), include_drafts=drafts)
             out = {"id": query_id, "results": [{"id": r.id, "score": round(r.score, 6)} for r in response.results]}
         except KbError as exc:
             out = {"id": query_id, "error": str(exc), "results": []}
@@ -133,9 +117,9 @@ def _run_batch(base, handle, k, drafts) -> None:
 @click.option("--write", "write_path", type=click.Path(dir_okay=False, path_type=Path),
               help="With --tune: write the best settings to this TOML file (for --ranking or KB_RANKING).")
 @json_option
-@settings_options
+@assembly_options
 @ranking_option
-def evaluate(queries_path, modes, drafts, group_by, tune, write_path, as_json, settings):
+def evaluate(queries_path, modes, drafts, group_by, tune, write_path, as_json, assembly):
     """Measure ranking quality on judged queries: nDCG@10, MRR@10 (first grade-2 hit), Recall@5.
 
     Reports the hybrid ranking and, in the same run, dense-only, lexical-only and the peer
@@ -154,8 +138,6 @@ def evaluate(queries_path, modes, drafts, group_by, tune, write_path, as_json, s
         kb eval --queries eval/kubernetes_queries.jsonl --tune --write ranking.toml
     """
     from kb.evaluation import MODES, PEER, grouped, judgment_warnings, load_queries, measure
-    from kb.service import KnowledgeBase
-
     if write_path is not None and not tune:
         raise click.UsageError("--write goes with --tune")
     if tune and modes:
@@ -163,12 +145,12 @@ def evaluate(queries_path, modes, drafts, group_by, tune, write_path, as_json, s
     if tune and group_by:
         raise click.UsageError("--by goes with measuring, not with --tune")
     queries = load_queries(queries_path)
-    base = KnowledgeBase(settings)
+    base = assembly.knowledge_base
     engine = base.engine()
     for warning in judgment_warnings(queries, engine.version.doc_ids, engine.matching({}, include_drafts=drafts)):
         click.echo(f"warning: {warning}", err=True)
     if tune:
-        _tune(base, queries, queries_path, drafts, write_path, as_json, settings)
+        _tune(base, queries, queries_path, drafts, write_path, as_json, assembly.settings)
         return
 
     found: dict[tuple[int, str], list[tuple[str, bool]]] = {}  # --by measures each group again

@@ -7,7 +7,7 @@ import sys
 import click
 
 from kb.cli import cli
-from kb.cli.options import json_option, settings_options
+from kb.cli.options import assembly_options, json_option
 
 ROLE_CHOICES = ("seller", "marketer", "admin")
 
@@ -16,7 +16,8 @@ ROLE_CHOICES = ("seller", "marketer", "admin")
 def users():
     """Manage web UI users: sellers read, marketers also write, admins also manage.
 
-    Users live in DATA_DIR/kb.sqlite3 (KB_DATA, default .kb).
+    Users live in the database the server reads: KB_DATABASE, default DATA_DIR/kb.sqlite3
+    (KB_DATA, default .kb).
 
     Example:
 
@@ -30,8 +31,8 @@ def users():
 @click.option("--role", type=click.Choice(ROLE_CHOICES), default="seller", show_default=True,
               help="What the user may do.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
-@settings_options
-def add_user(name, role, password_stdin, settings):
+@assembly_options
+def add_user(name, role, password_stdin, assembly):
     """Add a user; the password is prompted for (never echoed) unless --password-stdin.
 
     Example:
@@ -39,16 +40,16 @@ def add_user(name, role, password_stdin, settings):
     \b
         kb users add dana --role marketer
     """
-    from kb.users import UserStore
-
-    UserStore(settings.database_path).add(name, role, _read_password(password_stdin))
+    password = _read_password(password_stdin)
+    with assembly.users() as store:
+        store.add(name, role, password)
     click.echo(f"added {name} ({role})")
 
 
 @users.command("list")
 @json_option
-@settings_options
-def list_users(as_json, settings):
+@assembly_options
+def list_users(as_json, assembly):
     """List users with their roles.
 
     Example:
@@ -58,9 +59,8 @@ def list_users(as_json, settings):
     """
     import json
 
-    from kb.users import UserStore
-
-    rows = UserStore(settings.database_path).list()
+    with assembly.users() as store:
+        rows = store.list()
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -72,8 +72,8 @@ def list_users(as_json, settings):
 
 @users.command("remove")
 @click.argument("name")
-@settings_options
-def remove_user(name, settings):
+@assembly_options
+def remove_user(name, assembly):
     """Remove a user.
 
     Example:
@@ -81,17 +81,16 @@ def remove_user(name, settings):
     \b
         kb users remove dana
     """
-    from kb.users import UserStore
-
-    UserStore(settings.database_path).remove(name)
+    with assembly.users() as store:
+        store.remove(name)
     click.echo(f"removed {name}")
 
 
 @users.command("set-role")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLE_CHOICES), required=True, help="The new role.")
-@settings_options
-def set_role(name, role, settings):
+@assembly_options
+def set_role(name, role, assembly):
     """Change a user's role; their sessions end, so they sign in again with the new role.
 
     Example:
@@ -99,17 +98,16 @@ def set_role(name, role, settings):
     \b
         kb users set-role dana --role admin
     """
-    from kb.users import UserStore
-
-    UserStore(settings.database_path).set_role(name, role)
+    with assembly.users() as store:
+        store.set_role(name, role)
     click.echo(f"{name} is now {role}; their sessions ended")
 
 
 @users.command("set-password")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
-@settings_options
-def set_password(name, password_stdin, settings):
+@assembly_options
+def set_password(name, password_stdin, assembly):
     """Change a user's password (prompted for unless --password-stdin); their sessions end.
 
     Example:
@@ -117,10 +115,9 @@ def set_password(name, password_stdin, settings):
     \b
         kb users set-password dana
     """
-    from kb.users import UserStore
-
     password = _read_password(password_stdin)
-    UserStore(settings.database_path).set_password(name, password)
+    with assembly.users() as store:
+        store.set_password(name, password)
     click.echo(f"changed the password of {name}; their sessions ended")
 
 

@@ -1,7 +1,9 @@
 """Hybrid search over the case index."""
 
-from kb.search.engine import FACET_FIELDS, Response, Result, SearchEngine, Why
-from kb.search.query import FILTER_FIELDS, MAX_QUERY_CHARS, PROFILE_FIELDS, SearchRequest, make_request
+from kb.fields import FACET_FIELDS, FILTER_FIELDS, PROFILE_FIELDS
+from kb.search.engine import SearchEngine
+from kb.search.query import MAX_QUERY_CHARS, SearchRequest, make_request
+from kb.search.results import Response, Result, Why
 from kb.search.settings import RankingSettings
 from kb.search.snippets import Snippet, make_snippet, query_terms
 

@@ -1,27 +1,25 @@
-"""A search request: the prospect's situation, filters and "like you" profile, checked."""
+"""A search request: the prospect's situation, filters and "like you" profile, checked.
+
+Which fields are filters and profile attributes, and which values they may take, is the
+field registry's (:mod:`kb.fields`).
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from kb.cases import SIZE_BANDS, STATUSES
 from kb.errors import InvalidQueryError
+from kb.fields import BY_NAME, FILTER_FIELDS, PROFILE_FIELDS, UNDERSTOOD_FIELDS
 from kb.search.settings import MODES
-from kb.search.understanding import UNDERSTOOD_FIELDS
-from kb.stages import STAGES
 
 #: Longest query kept; longer ones are cut at a word boundary with a notice.
 MAX_QUERY_CHARS = 2000
 #: Most results one request may ask for.
 MAX_RESULTS = 100
-
-#: Filters a request may carry: the case metadata field each one matches.
-FILTER_FIELDS = ("industry", "company_size", "region", "stage", "tags", "products", "status")
-#: Attributes of the "like you" profile.
-PROFILE_FIELDS = ("industry", "company_size", "region")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -84,8 +82,7 @@ def make_request(text: str | None, k: int = 10, filters: dict | None = None, pro
         if key not in PROFILE_FIELDS:
             raise InvalidQueryError(f"unknown profile attribute '{key}'; use one of {', '.join(PROFILE_FIELDS)}")
         if isinstance(value, str) and value.strip():
-            if key == "company_size":
-                _check_choice("company_size", (value.strip(),), SIZE_BANDS)
+            _check_choice(key, (value.strip(),))
             clean_profile[key] = value.strip()
     ignored = tuple(dict.fromkeys(ignore or ()))
     for name in ignored:
@@ -93,6 +90,21 @@ def make_request(text: str | None, k: int = 10, filters: dict | None = None, pro
             raise InvalidQueryError(f"cannot ignore '{name}': understood attributes are {', '.join(UNDERSTOOD_FIELDS)}")
     return SearchRequest(text=cleaned, k=k, filters=clean_filters, profile=clean_profile, mode=mode,
                          include_drafts=include_drafts, understand=bool(understand), ignore=ignored), notices
+
+
+def filters_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The filters of one JSON line of queries, as ``kb search --batch`` and ``kb eval`` read it:
+    its ``"filters"`` object, and any top-level key named after a filter field (the older
+    batch form); checked later by :func:`check_filters`.
+
+    Raises:
+        InvalidQueryError: ``"filters"`` is not an object.
+    """
+    given = row.get("filters") or {}
+    if not isinstance(given, Mapping):
+        raise InvalidQueryError('"filters" must be an object of field: value(s)')
+    top_level = {name: row[name] for name in FILTER_FIELDS if row.get(name)}
+    return {**top_level, **given}
 
 
 def check_filters(filters: dict | None) -> dict[str, tuple[str, ...]]:
@@ -109,17 +121,14 @@ def check_filters(filters: dict | None) -> dict[str, tuple[str, ...]]:
         values = tuple(v.strip() for v in values if isinstance(v, str) and v.strip())
         if not values:
             continue
-        if key == "company_size":
-            _check_choice("company_size", values, SIZE_BANDS)
-        elif key == "stage":
-            _check_choice("stage", values, tuple(STAGES))
-        elif key == "status":
-            _check_choice("status", values, STATUSES)
+        _check_choice(key, values)
         clean[key] = values
     return clean
 
 
-def _check_choice(name: str, values: tuple[str, ...], choices: tuple[str, ...]) -> None:
+def _check_choice(name: str, values: tuple[str, ...]) -> None:
+    """Values of a field with fixed choices (a band, a stage, a status) must be among them."""
+    choices = BY_NAME[name].choices
     for value in values:
-        if value not in choices:
+        if choices and value not in choices:
             raise InvalidQueryError(f"{name} '{value}' is not one of {', '.join(choices)}")

@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import ConfigError
-from kb.search.query import PROFILE_FIELDS
+from kb.fields import PROFILE_FIELDS, UNDERSTOOD_FIELDS
 from kb.search.settings import FUSION_METHODS, RankingSettings
-from kb.search.understanding import UNDERSTOOD_FIELDS
 
 #: Fields a boost may be given for: the profile's, and roles (understood from the query only).
 BOOSTED_FIELDS = tuple(dict.fromkeys(PROFILE_FIELDS + UNDERSTOOD_FIELDS))

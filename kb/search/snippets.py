@@ -1,8 +1,10 @@
-"""Snippets: the part of a passage that matched, with the query's terms highlighted."""
+"""Snippets: the part of a passage that matched, with the spans of the query's terms.
+
+The web layer renders them as HTML (:mod:`webui.snippets`); terminals mark them with brackets.
+"""
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 
@@ -23,18 +25,6 @@ class Snippet:
     terms: tuple[str, ...]
     clipped_start: bool
     clipped_end: bool
-
-    def html(self) -> str:
-        """The snippet as HTML: escaped text with ``<mark>`` around matched terms."""
-        out: list[str] = ["\u2026" if self.clipped_start else ""]
-        cursor = 0
-        for start, end in self.spans:
-            out.append(html.escape(self.text[cursor:start]))
-            out.append(f"<mark>{html.escape(self.text[start:end])}</mark>")
-            cursor = end
-        out.append(html.escape(self.text[cursor:]))
-        out.append("\u2026" if self.clipped_end else "")
-        return "".join(out)
 
     def marked(self, before: str = "[", after: str = "]") -> str:
         """The snippet as text with matched terms wrapped in before/after (for terminals)."""

@@ -19,10 +19,7 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kb.cases import SIZE_BANDS
-
-#: Attributes understood from the query, in the order the page shows them.
-UNDERSTOOD_FIELDS = ("industry", "company_size", "region", "roles")
+from kb.fields import SIZE_BANDS, UNDERSTOOD_FIELDS
 
 #: Longest phrase (in words) looked up; no trigger below is longer.
 MAX_PHRASE_WORDS = 4

@@ -7,7 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from kb.errors import UserError
 from kb.users import ROLES
 from webui.auth import current_user, requires, users
-from webui.index_status import index_status, live_indexer
+from webui.index_status import index_status
+from webui.stores import assembly
 
 bp = Blueprint("admin", __name__)
 
@@ -54,6 +55,6 @@ def remove_user(name: str):
 @requires("reindex")
 def reindex():
     """Ask the background indexer to bring the index up to date with the cases folder."""
-    live_indexer().request(f"requested by {current_user().name}")
+    assembly().update_index(f"requested by {current_user().name}")
     flash("The search index is being updated.")
     return redirect(url_for("admin.user_list"))

@@ -1,15 +1,16 @@
 """Writing stories: create, edit, live preview, publish and unpublish (marketers and admins).
 
-Every save goes through :func:`kb.editing.save_case` (atomic, inside the cases folder, never
-over another case, concurrent edits noticed) and then asks the background indexer to
-update the index, so the story is searchable within seconds.
+Every save is one call, :meth:`kb.assembly.Assembly.save_case`: :func:`kb.editing.save_case`
+(atomic, inside the cases folder, never over another case, concurrent edits noticed), then
+the background indexer is asked to update the index, so the story is searchable within
+seconds. Publishing and unpublishing likewise (:meth:`~kb.assembly.Assembly.set_status`).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from kb.editing import CaseForm, file_hash, save_case, set_status
+from kb.editing import CaseForm, file_hash
 from kb.errors import CaseExistsError, CaseFormatError, ConcurrentEditError, InvalidSlugError
 from kb.parser import parse_case
 from kb.slugs import case_path
@@ -26,14 +27,14 @@ from webui.editor import (
     read_form,
     state_from_case,
 )
-from webui.index_status import index_status, live_indexer
-from webui.views import knowledge_base
+from webui.index_status import index_status
+from webui.views import assembly
 
 bp = Blueprint("editor", __name__)
 
 
 def _cases_dir():
-    return knowledge_base().settings.cases_dir
+    return assembly().settings.cases_dir
 
 
 def _render(state: EditorState, status: int = 200, show_preview: bool = False):
@@ -121,7 +122,7 @@ def _save(state: EditorState, create: bool):
         state.problems = problems
         return _render(state, status=422)
     try:
-        case = save_case(_cases_dir(), state.form, expected_hash=state.file_hash, create=create)
+        case = assembly().save_case(state.form, expected_hash=state.file_hash, create=create)
     except CaseExistsError:
         state.problems = {"slug": ["a story with this id already exists; choose another id"]}
         return _render(state, status=409)
@@ -133,7 +134,6 @@ def _save(state: EditorState, create: bool):
     except CaseFormatError as exc:
         state.problems = {"file": [p.message for p in exc.problems]}
         return _render(state, status=422)
-    live_indexer().request(f"saved {case.id}")
     flash(f"Saved “{case.title}” as {'a draft' if case.is_draft else 'published'}. "
           "It is searchable as soon as the index is updated.")
     return redirect(url_for("editor.edit", case_id=case.id))
@@ -143,13 +143,12 @@ def _set_status(case_id: str, status: str):
     path = _existing(case_id)
     expected = request.form.get("file_hash") or file_hash(path)
     try:
-        case = set_status(_cases_dir(), case_id, status, expected)
+        case = assembly().set_status(case_id, status, expected)
     except ConcurrentEditError:
         abort(409, description="the story changed since you opened it: reload the page and try again")
     except CaseFormatError as exc:
         first = exc.problems[0].message if exc.problems else "it is not a valid story"
         abort(422, description=f"fix the story before publishing it: {first}")
-    live_indexer().request(f"{'published' if status == 'published' else 'unpublished'} {case.id}")
     flash(f"“{case.title}” is {'published' if status == 'published' else 'a draft again'}; "
           "the search index is being updated.")
     return redirect(url_for("editor.edit", case_id=case_id))

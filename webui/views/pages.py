@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from flask import Blueprint, render_template, request, url_for
 
-from kb.cases import SIZE_BANDS
+from kb.fields import FIELDS, Field
 from webui.auth import include_drafts
 from webui.browse import browse_cases
 from webui.facets import active_filters, facet_groups
 from webui.params import PROFILE_PARAMS, SORTS, SearchArgs, filter_args, is_partial, search_args, sort_arg
 from webui.searchlog import log_open, log_search
+from webui.snippets import snippet_html
 from webui.stories import find_match, load_story
 from webui.understood import understood_chips
 from webui.views import knowledge_base
@@ -42,7 +43,8 @@ def search():
         "args": args,
         "response": response,
         "search_id": search_id,
-        "results": [result.to_dict() for result in response.results] if response else [],
+        "results": [{**result.to_dict(), "snippet_html": snippet_html(result.snippet)}
+                    for result in response.results] if response else [],
         "groups": facet_groups(facets, args.filters),
         "active": active_filters(args.filters),
         "clear_url": url_for("pages.search", q=args.text or None, **_profile_params(args)),
@@ -51,7 +53,7 @@ def search():
     }
     if is_partial(request.args):
         return render_template("_search_results.html", **context)
-    return render_template("search.html", profile_options=_profile_options(base.facets(include_drafts=args.include_drafts)),
+    return render_template("search.html", profile_fields=_profile_fields(base.facets(include_drafts=args.include_drafts)),
                            **context)
 
 
@@ -104,10 +106,17 @@ def _profile_params(args: SearchArgs) -> dict[str, str]:
     return {PROFILE_PARAMS[key]: value for key, value in args.profile.items()}
 
 
-def _profile_options(facets: dict[str, dict[str, int]]) -> dict[str, Any]:
-    """Choices of the "like you" selects: the industries and regions the stories cover."""
-    return {
-        "like_industry": sorted(facets.get("industry", {}), key=str.casefold),
-        "like_size": list(SIZE_BANDS),
-        "like_region": sorted(facets.get("region", {}), key=str.casefold),
-    }
+@dataclass(frozen=True)
+class ProfileField:
+    """One select of the "like you" profile: its field, query parameter and choices."""
+
+    field: Field
+    param: str
+    options: tuple[str, ...]
+
+
+def _profile_fields(facets: dict[str, dict[str, int]]) -> list[ProfileField]:
+    """The "like you" selects: a banded field's bands, else the values the stories have."""
+    return [ProfileField(field=known, param=PROFILE_PARAMS[known.name],
+                         options=known.choices or tuple(sorted(facets.get(known.name, {}), key=str.casefold)))
+            for known in FIELDS if known.profile]

@@ -1,5 +1,8 @@
 """Charts as SVG markup rendered on the server: no JavaScript, no chart library, no CDN.
 
+The web layer's: the domain (:mod:`kb.insights`) returns coverage tables and time buckets as
+data, and the Insights page draws them here.
+
 Every label comes from case files or seller searches, so every piece of text goes through
 :func:`html.escape` before it is placed in the markup. Each chart is an ``<svg role="img">``
 with an ``aria-label``, a ``<title>`` and a ``<desc>`` text alternative, and a ``<title>``

@@ -1,7 +1,9 @@
 """Safe HTML from case-study Markdown: rendered, then sanitized with an allowlist (nh3).
 
 Case studies are untrusted input: whatever HTML a story holds must never run in a reader's
-browser. Only the tags and attributes below survive, and links keep safe schemes only.
+browser. Only the tags and attributes below survive, and links keep safe schemes only. HTML
+for a browser is the web layer's: the domain (:mod:`kb.text`) converts Markdown in bounded
+pieces and extracts plain text, and never sanitizes (a contract in pyproject.toml).
 """
 
 from __future__ import annotations
