@@ -94,7 +94,8 @@ def test_facet_groups_order_label_and_keep_selected_values():
 def story(tmp_path):
     path = tmp_path / "example-bank.md"
     path.write_text(STORY, encoding="utf-8")
-    meta = {"id": "example-bank", "path": str(path), "title": "t", "summary": "Deposits were leaking."}
+    meta = {"id": "example-bank", "path": str(path), "title": "t", "summary": "Deposits were leaking.",
+            "content_hash": "0" * 64}
     return load_story(meta, tmp_path)
 
 
