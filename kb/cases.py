@@ -83,7 +83,7 @@ class Case:
         """Return the filterable and displayable metadata as JSON-ready values."""
         meta: dict[str, Any] = {"id": self.id}
         for known in FRONT_MATTER:
-            value = self.title if known.name == "title" else getattr(self, known.name)
+            value = getattr(self, known.name)
             meta[known.name] = list(value) if known.is_list else json_ready(value)
         meta["stages"] = list(self.stages)
         meta["extra"] = {key: json_ready(value) for key, value in self.extra.items()}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from kb.cases import SIZE_BANDS
+from kb.fields import BY_NAME
 from kb.errors import ConfigError
 from kb.files import create_file
 from kb.slugs import case_path
@@ -64,8 +64,9 @@ def new_case(cases_dir: Path | str, slug: str, title: str | None = None, *, cust
         ConfigError: company_size is not a size band.
     """
     path = case_path(cases_dir, slug)
-    if company_size and company_size not in SIZE_BANDS:
-        raise ConfigError(f"company size '{company_size}' is not a size band; use one of {', '.join(SIZE_BANDS)}")
+    problem = BY_NAME["company_size"].choice_problem(company_size) if company_size else None
+    if problem:
+        raise ConfigError(f"company size {problem}")
     text = render_case(
         title or slug.replace("-", " ").capitalize(),
         customer=customer, industry=industry, company_size=company_size, region=region,

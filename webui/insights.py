@@ -17,10 +17,9 @@ from flask import current_app
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from kb.errors import InvalidQueryError
 from kb.insights import InsightsReport, ReportCache
 from webui.charts import heatmap_svg, timeline_svg
-from webui.params import whole_number
+from webui.params import read_whole
 from webui.searchlog import search_log
 from webui.views import assembly, knowledge_base
 
@@ -51,21 +50,13 @@ def insights_args(args: MultiDict) -> InsightsArgs:
     ``KB_STALE_MONTHS``, 24).
 
     Raises:
-        InvalidQueryError: A value is not a whole number in range.
+        kb.errors.InvalidQueryError: A value is not a whole number in range.
     """
     default_months = assembly().settings.stale_months
     return InsightsArgs(
-        since_days=_whole(args.get("since"), "since", DEFAULT_SINCE_DAYS, 1, MAX_SINCE_DAYS, "days"),
-        stale_months=_whole(args.get("stale_months"), "stale_months", default_months, 0, MAX_STALE_MONTHS, "months"))
+        since_days=read_whole(args.get("since"), "since", DEFAULT_SINCE_DAYS, 1, MAX_SINCE_DAYS, "days"),
+        stale_months=read_whole(args.get("stale_months"), "stale_months", default_months, 0, MAX_STALE_MONTHS, "months"))
 
-
-def _whole(value: str | None, name: str, default: int, low: int, high: int, unit: str) -> int:
-    if value is None or not value.strip():
-        return default
-    number = whole_number(value)
-    if number is None or not low <= number <= high:
-        raise InvalidQueryError(f"{name} must be a whole number of {unit} from {low} to {high}")
-    return number
 
 
 def insights_report(args: InsightsArgs) -> InsightsReport:

@@ -25,8 +25,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from kb.fields import FACET_FIELDS, FIELDS, FRONT_MATTER, UNDERSTOOD_FIELDS, Field
 from kb.search import RankingSettings, Response, Result
-from kb.search import Why as SearchWhy
-from kb.stages import STAGES, stage_label
+from kb.stages import STAGES
 from webui.snippets import snippet_html
 
 _DEFAULTS = RankingSettings()
@@ -82,9 +81,6 @@ def registry_property(known: Field) -> tuple[Any, Any]:
     return value | None, Prop(default=None, description=description)
 
 
-#: Names of the front-matter fields.
-FRONT_MATTER_NAMES: tuple[str, ...] = tuple(known.name for known in FRONT_MATTER)
-
 
 def given(meta: Mapping[str, Any], names: Sequence[str] | None = None) -> dict[str, Any]:
     """The values of a case's metadata that are set (of ``names`` only, when given): a value
@@ -124,10 +120,6 @@ class Why(ApiModel):
     attributes: list[str] = Prop(description='"Like you" attributes the case shares.')
     reasons: list[str] = Prop(description="Why it matched, in words.")
 
-    @classmethod
-    def from_why(cls, why: SearchWhy) -> Why:
-        return cls(similarity=round(why.similarity, 4), coverage=round(why.coverage, 4), terms=list(why.terms),
-                   attributes=list(why.attributes), reasons=why.reasons())
 
 
 class SearchResult(CaseFields):
@@ -146,11 +138,7 @@ class SearchResult(CaseFields):
     @classmethod
     def from_result(cls, result: Result) -> SearchResult:
         """A ranked result; its snippet is rendered to HTML here (the domain emits no HTML)."""
-        return cls.model_validate({
-            **given(result.meta, FRONT_MATTER_NAMES), "id": result.id,
-            "score": round(result.score, 6), "snippet": result.snippet.marked("", ""),
-            "snippet_html": str(snippet_html(result.snippet)), "section": result.section, "stage": result.stage,
-            "stage_label": stage_label(result.stage), "why": Why.from_why(result.why), "weak": result.weak})
+        return cls.model_validate({**given(result.to_dict()), "snippet_html": str(snippet_html(result.snippet))})
 
 
 class Facets(RootModel[dict[FacetName, dict[str, int]]]):

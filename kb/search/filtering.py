@@ -105,12 +105,11 @@ def listed(raw: Any) -> list:
 
 def _filter_values(meta: dict[str, Any]) -> dict[str, set[str]]:
     """A case's values of each filter field, casefolded (a case without a status is published)."""
-    values = {name: {str(item).casefold() for item in listed(meta.get(BY_NAME[name].meta_key))}
-              for name in FILTER_FIELDS}
+    values = {}
     for name in FILTER_FIELDS:
-        default = BY_NAME[name].default
-        if not values[name] and default is not None:
-            values[name] = {default}
+        known = BY_NAME[name]
+        items = listed(meta.get(known.meta_key)) or ([known.default] if known.default is not None else [])
+        values[name] = {str(item).casefold() for item in items}
     return values
 
 

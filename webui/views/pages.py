@@ -12,7 +12,7 @@ from webui.browse import browse_cases
 from webui.facets import active_filters, facet_groups
 from webui.params import PROFILE_PARAMS, SORTS, SearchArgs, filter_args, is_partial, search_args, sort_arg
 from webui.searchlog import log_open, log_search
-from webui.snippets import snippet_html
+from webui.schemas import SearchResult
 from webui.stories import find_match, load_story
 from webui.understood import understood_chips
 from webui.views import knowledge_base
@@ -43,8 +43,7 @@ def search():
         "args": args,
         "response": response,
         "search_id": search_id,
-        "results": [{**result.to_dict(), "snippet_html": snippet_html(result.snippet)}
-                    for result in response.results] if response else [],
+        "results": [SearchResult.from_result(result).answer() for result in response.results] if response else [],
         "groups": facet_groups(facets, args.filters),
         "active": active_filters(args.filters),
         "clear_url": url_for("pages.search", q=args.text or None, **_profile_params(args)),
